@@ -1,0 +1,1 @@
+"""Everything that touches the outside: storage, tables, hashing, tokens, documents."""

@@ -1,0 +1,223 @@
+"""The roster document delivered by external systems (API.md "Roster document").
+
+`parse_roster` validates the whole document and names every failing field by its JSON path;
+a document with any error is rejected as a whole.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from adapters.passwords import MIN_PASSWORD_LENGTH
+from domain.rules import WORK_KINDS
+
+STAFF_ROLES = ("admin", "director", "deputy", "teacher", "archivist")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrganizationDoc(_Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1)
+
+
+class PeriodDoc(_Model):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    starts_on: date
+    ends_on: date
+
+
+class RulesDoc(_Model):
+    current_mark_days: int = Field(default=7, ge=0, le=366)
+    attestation_mark_days: int = Field(default=0, ge=0, le=366)
+    lowest_mark: int = Field(default=2, ge=1, le=2)
+    weights: dict[str, int] = Field(default_factory=dict)
+
+
+class YearDoc(_Model):
+    id: str = Field(min_length=1, max_length=64)
+    starts_on: date
+    ends_on: date
+    periods: list[PeriodDoc] = Field(default_factory=list)
+    rules: RulesDoc = Field(default_factory=RulesDoc)
+
+
+class SubjectDoc(_Model):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+
+
+class PersonDoc(_Model):
+    id: str = Field(min_length=1)
+    full_name: str = Field(min_length=1)
+    username: str | None = Field(default=None, min_length=1)
+    password: str | None = Field(default=None, repr=False)
+    email: str | None = None
+    phone: str | None = None
+
+
+class StaffDoc(PersonDoc):
+    roles: list[str] = Field(min_length=1)
+
+
+class ParentDoc(PersonDoc):
+    children: list[str] = Field(default_factory=list)
+
+
+class MemberDoc(_Model):
+    id: str = Field(min_length=1)
+    from_: date = Field(alias="from")
+    to: date | None = None
+
+
+class GroupDoc(_Model):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    curator_id: str | None = None
+    marks_enabled: bool = True
+    students: list[MemberDoc] = Field(default_factory=list)
+
+
+class AssignmentDoc(_Model):
+    teacher_id: str
+    group_id: str
+    subject_id: str
+
+
+class RosterDocument(_Model):
+    organization: OrganizationDoc
+    academic_year: YearDoc
+    subjects: list[SubjectDoc] = Field(default_factory=list)
+    staff: list[StaffDoc] = Field(default_factory=list)
+    students: list[PersonDoc] = Field(default_factory=list)
+    parents: list[ParentDoc] = Field(default_factory=list)
+    groups: list[GroupDoc] = Field(default_factory=list)
+    assignments: list[AssignmentDoc] = Field(default_factory=list)
+
+    def people(self) -> list[tuple[str, PersonDoc]]:
+        return (
+            [("staff", p) for p in self.staff]
+            + [("student", p) for p in self.students]
+            + [("parent", p) for p in self.parents]
+        )
+
+
+class RosterInvalid(Exception):
+    """The document has errors; `errors` lists each as {"path": "$.x[0].y", "message": ...}."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(f"{len(errors)} ошибок в документе")
+        self.errors = errors
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = "$"
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def parse_roster(data: Any) -> RosterDocument:
+    try:
+        doc = RosterDocument.model_validate(data)
+    except ValidationError as e:
+        raise RosterInvalid(
+            [{"path": _path(tuple(err["loc"])), "message": err["msg"]} for err in e.errors()]
+        ) from None
+    errors = _cross_check(doc)
+    if errors:
+        raise RosterInvalid(errors)
+    return doc
+
+
+def _duplicates(values: list[str]) -> set[str]:
+    return {v for v, n in Counter(values).items() if n > 1}
+
+
+def _cross_check(doc: RosterDocument) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+
+    def err(path: str, message: str) -> None:
+        errors.append({"path": path, "message": message})
+
+    year = doc.academic_year
+    if year.starts_on > year.ends_on:
+        err("$.academic_year.ends_on", "конец учебного года раньше его начала")
+    for i, p in enumerate(year.periods):
+        if p.starts_on > p.ends_on:
+            err(f"$.academic_year.periods[{i}].ends_on", "конец периода раньше его начала")
+        if p.starts_on < year.starts_on or p.ends_on > year.ends_on:
+            err(f"$.academic_year.periods[{i}]", "период выходит за границы учебного года")
+    for pid in _duplicates([p.id for p in year.periods]):
+        err("$.academic_year.periods", f"период «{pid}» указан дважды")
+    for kind in year.rules.weights:
+        if kind not in WORK_KINDS:
+            err(f"$.academic_year.rules.weights.{kind}", "неизвестный вид работы")
+    for kind, weight in year.rules.weights.items():
+        if weight < 1:
+            err(f"$.academic_year.rules.weights.{kind}", "вес должен быть не меньше 1")
+
+    subject_ids = {s.id for s in doc.subjects}
+    for sid in _duplicates([s.id for s in doc.subjects]):
+        err("$.subjects", f"предмет «{sid}» указан дважды")
+
+    people = doc.people()
+    for pid in _duplicates([p.id for _, p in people]):
+        err("$", f"идентификатор человека «{pid}» встречается несколько раз")
+    usernames = [p.username for _, p in people if p.username]
+    for name in _duplicates(usernames):
+        err("$", f"имя пользователя «{name}» встречается несколько раз")
+
+    sections = {"staff": doc.staff, "students": doc.students, "parents": doc.parents}
+    for section, items in sections.items():
+        for i, p in enumerate(items):
+            if p.password is not None and len(p.password) < MIN_PASSWORD_LENGTH:
+                err(f"$.{section}[{i}].password", f"пароль короче {MIN_PASSWORD_LENGTH} символов")
+            if p.password is not None and not p.username:
+                err(f"$.{section}[{i}].username", "пароль задан без имени пользователя")
+    for i, s in enumerate(doc.staff):
+        for j, role in enumerate(s.roles):
+            if role not in STAFF_ROLES:
+                err(
+                    f"$.staff[{i}].roles[{j}]",
+                    f"неизвестная роль «{role}»; допустимы: {', '.join(STAFF_ROLES)}",
+                )
+
+    student_ids = {s.id for s in doc.students}
+    teacher_ids = {s.id for s in doc.staff if "teacher" in s.roles}
+    staff_ids = {s.id for s in doc.staff}
+    for i, parent in enumerate(doc.parents):
+        for j, child in enumerate(parent.children):
+            if child not in student_ids:
+                err(f"$.parents[{i}].children[{j}]", f"нет обучающегося «{child}»")
+
+    group_ids = {g.id for g in doc.groups}
+    for gid in _duplicates([g.id for g in doc.groups]):
+        err("$.groups", f"группа «{gid}» указана дважды")
+    for i, g in enumerate(doc.groups):
+        if g.curator_id is not None and g.curator_id not in staff_ids:
+            err(f"$.groups[{i}].curator_id", f"нет сотрудника «{g.curator_id}»")
+        for sid in _duplicates([m.id for m in g.students]):
+            err(f"$.groups[{i}].students", f"обучающийся «{sid}» указан дважды")
+        for j, m in enumerate(g.students):
+            path = f"$.groups[{i}].students[{j}]"
+            if m.id not in student_ids:
+                err(f"{path}.id", f"нет обучающегося «{m.id}»")
+            if m.to is not None and m.to < m.from_:
+                err(f"{path}.to", "дата выбытия раньше даты зачисления")
+    for i, a in enumerate(doc.assignments):
+        path = f"$.assignments[{i}]"
+        if a.teacher_id not in teacher_ids:
+            err(f"{path}.teacher_id", f"нет преподавателя «{a.teacher_id}»")
+        if a.group_id not in group_ids:
+            err(f"{path}.group_id", f"нет группы «{a.group_id}»")
+        if a.subject_id not in subject_ids:
+            err(f"{path}.subject_id", f"нет предмета «{a.subject_id}»")
+    return errors

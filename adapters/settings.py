@@ -1,0 +1,56 @@
+"""All configuration in one place, read from EJOURNAL_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EJOURNAL_", extra="ignore")
+
+    # sqlite:///path/file.db (default var/ejournal.db) or postgresql://user@host:port/db
+    database_url: str = "sqlite:///var/ejournal.db"
+    # PostgreSQL schema for every table (tests use one schema each).
+    postgres_schema: str = "public"
+    postgres_pool_size: int = 10
+    env: str = "development"
+    var_dir: Path = Path("var")
+    # Token signing secret; generated under var/ on first run when empty.
+    secret_key: str = ""
+    access_token_minutes: int = 30
+    # The organisation's day: "today" for deadlines is the school's day, not the server's.
+    timezone: str = "Asia/Yekaterinburg"
+    # argon2id cost; tests lower it, production keeps the library's defaults.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    aggregate_cache_size: int = 2000
+    # Optional AES-GCM key for events at rest (eventsourcing's CIPHER_KEY), base64.
+    cipher_key: str = ""
+    log_level: str = "INFO"
+    # How long a read with min_position waits for read models (seconds).
+    read_wait_seconds: float = Field(default=2.0, le=2.0)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def signing_secret(self) -> str:
+        """The configured secret, or one generated once and kept in var/secret_key."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

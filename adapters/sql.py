@@ -1,0 +1,134 @@
+"""A thin SQL port over SQLite (sqlite3) and PostgreSQL (psycopg 3) for our own tables.
+
+Statements use `?` placeholders; the PostgreSQL side rewrites them to `%s`.
+Our tables live in the same database as the events, so a read model's rows and its
+position commit together.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from psycopg_pool import ConnectionPool
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    def transaction(self) -> Any: ...
+    def read(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+class SQLiteDatabase:
+    """One connection per thread; writers take the lock up front (BEGIN IMMEDIATE)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str, timeout: float = 15.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _txn(self, begin: str) -> Iterator[sqlite3.Cursor]:
+        conn = self._conn()
+        cur = conn.cursor()
+        cur.execute(begin)
+        try:
+            yield cur
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cur.close()
+
+    def transaction(self) -> Any:
+        return self._txn("BEGIN IMMEDIATE")
+
+    def read(self) -> Any:
+        return self._txn("BEGIN")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class _PgCursor:
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cur.executemany(sql.replace("?", "%s"), rows)
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cur.rowcount)
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, conninfo: str, schema: str = "public", pool_size: int = 10) -> None:
+        self.schema = schema
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"options": f"-c search_path={schema} -c lock_timeout=10000"},
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PgCursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield _PgCursor(cur)
+
+    def read(self) -> Any:
+        return self.transaction()
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,78 @@
+"""Signed, expiring access tokens (JWT, HS256). Revocation is checked against the store."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    person_id: str
+    org_id: str
+    kind: str
+    roles: tuple[str, ...]
+    epoch: int
+    jti: str
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class Tokens:
+    algorithm = "HS256"
+
+    def __init__(self, secret: str, minutes: int) -> None:
+        self.secret = secret
+        self.lifetime = timedelta(minutes=minutes)
+
+    def issue(
+        self, *, person_id: str, org_id: str, kind: str, roles: list[str], epoch: int, now: datetime
+    ) -> tuple[str, TokenClaims]:
+        claims = TokenClaims(
+            person_id, org_id, kind, tuple(roles), epoch, uuid.uuid4().hex, now + self.lifetime
+        )
+        token = jwt.encode(
+            {
+                "sub": person_id,
+                "org": org_id,
+                "kind": kind,
+                "roles": list(roles),
+                "epoch": epoch,
+                "jti": claims.jti,
+                "iat": int(now.timestamp()),
+                "exp": int(claims.expires_at.timestamp()),
+            },
+            self.secret,
+            algorithm=self.algorithm,
+        )
+        return token, claims
+
+    def decode(self, token: str, now: datetime) -> TokenClaims:
+        try:
+            data = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[self.algorithm],
+                options={"verify_exp": False, "require": ["sub", "org", "exp", "jti"]},
+            )
+        except jwt.PyJWTError as e:
+            raise InvalidToken(str(e)) from None
+        expires_at = datetime.fromtimestamp(int(data["exp"]), tz=now.tzinfo)
+        # Expiry against the injected clock, so tests can move time.
+        if expires_at <= now:
+            raise InvalidToken("expired")
+        return TokenClaims(
+            str(data["sub"]),
+            str(data["org"]),
+            str(data.get("kind", "")),
+            tuple(data.get("roles", [])),
+            int(data.get("epoch", 0)),
+            str(data["jti"]),
+            expires_at,
+        )

@@ -1,0 +1,23 @@
+"""Deterministic aggregate ids (uuid5): the same natural key always names the same stream."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("5b0e3a52-6f0c-4c8e-9a51-2f1c0c7e1a01")
+
+
+def organisation_id(org_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"organisation/{org_id}")
+
+
+def academic_year_id(org_id: str, year_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"year/{org_id}/{year_id}")
+
+
+def person_id(org_id: str, person: str) -> UUID:
+    return uuid5(NAMESPACE, f"person/{org_id}/{person}")
+
+
+def journal_id(org_id: str, year_id: str, student_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"journal/{org_id}/{year_id}/{student_id}")

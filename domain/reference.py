@@ -1,0 +1,454 @@
+"""Reference data from the external systems (000 §3.1): organisation, academic year, people.
+
+Each is event-sourced like a mark, so a changed deadline or a transfer is audited too.
+The `sync_*` commands compare the wanted state with the current one and record only the
+differences, so re-importing the same roster records nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.actors import Actor
+from domain.base import Audited
+from domain.ids import academic_year_id, organisation_id, person_id
+from domain.rules import JournalRules
+
+
+class Organisation(Audited):
+    """A school or college; every other aggregate and row carries its id."""
+
+    @staticmethod
+    def create_id(org_id: str) -> UUID:
+        return organisation_id(org_id)
+
+    class Registered(Audited.Created):
+        org_id: str
+        name: str
+
+    def __init__(self, org_id: str, name: str, actor_id: str, actor_role: str) -> None:
+        self.org_id = org_id
+        self.name = name
+        self.subjects: dict[str, str] = {}
+        self.years: list[str] = []
+
+    @classmethod
+    def register(cls, *, org_id: str, name: str, actor: Actor, at: datetime) -> Organisation:
+        return cls._create(
+            cls.Registered,
+            id=organisation_id(org_id),
+            timestamp=at,
+            org_id=org_id,
+            name=name,
+            actor_id=actor.id,
+            actor_role=actor.role,
+        )
+
+    class Renamed(Audited.Event):
+        before: str
+        after: str
+
+        def apply(self, org: Organisation) -> None:
+            org.name = self.after
+
+    class SubjectNamed(Audited.Event):
+        subject_id: str
+        before: str | None
+        after: str
+
+        def apply(self, org: Organisation) -> None:
+            org.subjects[self.subject_id] = self.after
+
+    class YearAdded(Audited.Event):
+        year_id: str
+
+        def apply(self, org: Organisation) -> None:
+            org.years.append(self.year_id)
+
+    def sync(
+        self, *, name: str, subjects: dict[str, str], year_id: str, actor: Actor, at: datetime
+    ) -> None:
+        if year_id not in self.years:
+            self._record(self.YearAdded, actor, at, year_id=year_id)
+        if name != self.name:
+            self._record(self.Renamed, actor, at, before=self.name, after=name)
+        for subject_id, subject_name in sorted(subjects.items()):
+            current = self.subjects.get(subject_id)
+            if current != subject_name:
+                self._record(
+                    self.SubjectNamed,
+                    actor,
+                    at,
+                    subject_id=subject_id,
+                    before=current,
+                    after=subject_name,
+                )
+
+
+@dataclass(frozen=True)
+class Period:
+    period_id: str
+    name: str
+    starts_on: date
+    ends_on: date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.period_id,
+            "name": self.name,
+            "starts_on": self.starts_on.isoformat(),
+            "ends_on": self.ends_on.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Period:
+        return cls(
+            d["id"], d["name"], date.fromisoformat(d["starts_on"]), date.fromisoformat(d["ends_on"])
+        )
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    curator_id: str | None
+    marks_enabled: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "curator_id": self.curator_id,
+            "marks_enabled": self.marks_enabled,
+        }
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A student's stay in a group: from `starts_on` to `ends_on` inclusive (None: open)."""
+
+    starts_on: date
+    ends_on: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.starts_on.isoformat(),
+            "to": self.ends_on.isoformat() if self.ends_on else None,
+        }
+
+
+Assignment = tuple[str, str, str]  # (teacher_id, group_id, subject_id)
+
+
+class AcademicYear(Audited):
+    """An organisation's academic year: dates, periods, rules, groups and teaching load."""
+
+    @staticmethod
+    def create_id(org_id: str, year_id: str) -> UUID:
+        return academic_year_id(org_id, year_id)
+
+    class Opened(Audited.Created):
+        org_id: str
+        year_id: str
+        starts_on: date
+        ends_on: date
+
+    def __init__(
+        self,
+        org_id: str,
+        year_id: str,
+        starts_on: date,
+        ends_on: date,
+        actor_id: str,
+        actor_role: str,
+    ) -> None:
+        self.org_id = org_id
+        self.year_id = year_id
+        self.starts_on = starts_on
+        self.ends_on = ends_on
+        self.periods: dict[str, Period] = {}
+        self.rules = JournalRules()
+        self.groups: dict[str, GroupInfo] = {}
+        # (group_id, student_id) -> membership
+        self.memberships: dict[tuple[str, str], Membership] = {}
+        self.assignments: set[Assignment] = set()
+        self.closed_at: datetime | None = None
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        org_id: str,
+        year_id: str,
+        starts_on: date,
+        ends_on: date,
+        actor: Actor,
+        at: datetime,
+    ) -> AcademicYear:
+        return cls._create(
+            cls.Opened,
+            id=academic_year_id(org_id, year_id),
+            timestamp=at,
+            org_id=org_id,
+            year_id=year_id,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            actor_id=actor.id,
+            actor_role=actor.role,
+        )
+
+    class DatesChanged(Audited.Event):
+        before: dict[str, str]
+        after: dict[str, str]
+
+        def apply(self, year: AcademicYear) -> None:
+            year.starts_on = date.fromisoformat(self.after["starts_on"])
+            year.ends_on = date.fromisoformat(self.after["ends_on"])
+
+    class PeriodsChanged(Audited.Event):
+        before: list[dict[str, Any]]
+        after: list[dict[str, Any]]
+
+        def apply(self, year: AcademicYear) -> None:
+            year.periods = {p["id"]: Period.from_dict(p) for p in self.after}
+
+    class RulesChanged(Audited.Event):
+        before: dict[str, Any]
+        after: dict[str, Any]
+
+        def apply(self, year: AcademicYear) -> None:
+            year.rules = JournalRules.from_dict(self.after)
+
+    class GroupChanged(Audited.Event):
+        group_id: str
+        before: dict[str, Any] | None
+        after: dict[str, Any]
+
+        def apply(self, year: AcademicYear) -> None:
+            a = self.after
+            year.groups[self.group_id] = GroupInfo(a["name"], a["curator_id"], a["marks_enabled"])
+
+    class MembershipChanged(Audited.Event):
+        group_id: str
+        student_id: str
+        before: dict[str, Any] | None
+        after: dict[str, Any] | None
+
+        def apply(self, year: AcademicYear) -> None:
+            key = (self.group_id, self.student_id)
+            if self.after is None:
+                year.memberships.pop(key, None)
+            else:
+                to = self.after["to"]
+                year.memberships[key] = Membership(
+                    date.fromisoformat(self.after["from"]),
+                    date.fromisoformat(to) if to else None,
+                )
+
+    class TeacherAssigned(Audited.Event):
+        teacher_id: str
+        group_id: str
+        subject_id: str
+
+        def apply(self, year: AcademicYear) -> None:
+            year.assignments.add((self.teacher_id, self.group_id, self.subject_id))
+
+    class AssignmentWithdrawn(Audited.Event):
+        teacher_id: str
+        group_id: str
+        subject_id: str
+
+        def apply(self, year: AcademicYear) -> None:
+            year.assignments.discard((self.teacher_id, self.group_id, self.subject_id))
+
+    def sync(
+        self,
+        *,
+        starts_on: date,
+        ends_on: date,
+        periods: list[Period],
+        rules: JournalRules,
+        groups: dict[str, GroupInfo],
+        memberships: dict[tuple[str, str], Membership],
+        assignments: set[Assignment],
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Bring the year to the roster's state, recording only the differences."""
+        if (starts_on, ends_on) != (self.starts_on, self.ends_on):
+            self._record(
+                self.DatesChanged,
+                actor,
+                at,
+                before={
+                    "starts_on": self.starts_on.isoformat(),
+                    "ends_on": self.ends_on.isoformat(),
+                },
+                after={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
+            )
+        wanted_periods = [p.as_dict() for p in periods]
+        current_periods = [p.as_dict() for p in self.periods.values()]
+        if wanted_periods != current_periods:
+            self._record(
+                self.PeriodsChanged, actor, at, before=current_periods, after=wanted_periods
+            )
+        if rules != self.rules:
+            self._record(
+                self.RulesChanged, actor, at, before=self.rules.as_dict(), after=rules.as_dict()
+            )
+        for group_id, info in sorted(groups.items()):
+            current = self.groups.get(group_id)
+            if current != info:
+                self._record(
+                    self.GroupChanged,
+                    actor,
+                    at,
+                    group_id=group_id,
+                    before=current.as_dict() if current else None,
+                    after=info.as_dict(),
+                )
+        # Memberships absent from the roster are closed by removal: the roster is the truth.
+        for key in sorted(set(self.memberships) | set(memberships)):
+            old, new = self.memberships.get(key), memberships.get(key)
+            if old != new:
+                self._record(
+                    self.MembershipChanged,
+                    actor,
+                    at,
+                    group_id=key[0],
+                    student_id=key[1],
+                    before=old.as_dict() if old else None,
+                    after=new.as_dict() if new else None,
+                )
+        for t, g, s in sorted(assignments - self.assignments):
+            self._record(self.TeacherAssigned, actor, at, teacher_id=t, group_id=g, subject_id=s)
+        for t, g, s in sorted(self.assignments - assignments):
+            self._record(
+                self.AssignmentWithdrawn, actor, at, teacher_id=t, group_id=g, subject_id=s
+            )
+
+    # --- queries used by the journal's commands ----------------------------------------
+
+    def groups_of(self, student_id: str, on: date) -> list[str]:
+        """Groups the student belongs to on a day."""
+        return sorted(
+            g for (g, s), m in self.memberships.items() if s == student_id and m.covers(on)
+        )
+
+    def ever_in_year(self, student_id: str) -> bool:
+        return any(s == student_id for (_, s) in self.memberships)
+
+    def is_assigned(self, teacher_id: str, group_id: str, subject_id: str) -> bool:
+        return (teacher_id, group_id, subject_id) in self.assignments
+
+    def teaches(self, teacher_id: str, student_id: str, subject_id: str | None = None) -> bool:
+        """Whether the teacher is assigned to any group the student was ever in this year."""
+        student_groups = {g for (g, s) in self.memberships if s == student_id}
+        return any(
+            t == teacher_id and g in student_groups and (subject_id is None or subj == subject_id)
+            for t, g, subj in self.assignments
+        )
+
+
+class Person(Audited):
+    """A staff member, student or parent of an organisation: ids and roles, no names.
+
+    Names and contacts are personal data (152-FZ) kept in a separate store, keyed by id.
+    """
+
+    @staticmethod
+    def create_id(org_id: str, person: str) -> UUID:
+        return person_id(org_id, person)
+
+    class Registered(Audited.Created):
+        org_id: str
+        person: str
+        kind: str
+        roles: list[str]
+        children: list[str]
+
+    def __init__(
+        self,
+        org_id: str,
+        person: str,
+        kind: str,
+        roles: list[str],
+        children: list[str],
+        actor_id: str,
+        actor_role: str,
+    ) -> None:
+        self.org_id = org_id
+        self.person = person
+        self.kind = kind
+        self.roles = list(roles)
+        self.children = list(children)
+        self.active = True
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        org_id: str,
+        person: str,
+        kind: str,
+        roles: list[str],
+        children: list[str],
+        actor: Actor,
+        at: datetime,
+    ) -> Person:
+        return cls._create(
+            cls.Registered,
+            id=person_id(org_id, person),
+            timestamp=at,
+            org_id=org_id,
+            person=person,
+            kind=kind,
+            roles=sorted(roles),
+            children=sorted(children),
+            actor_id=actor.id,
+            actor_role=actor.role,
+        )
+
+    class RolesChanged(Audited.Event):
+        before: list[str]
+        after: list[str]
+
+        def apply(self, person: Person) -> None:
+            person.roles = list(self.after)
+
+    class ChildrenChanged(Audited.Event):
+        before: list[str]
+        after: list[str]
+
+        def apply(self, person: Person) -> None:
+            person.children = list(self.after)
+
+    class Deactivated(Audited.Event):
+        reason: str
+
+        def apply(self, person: Person) -> None:
+            person.active = False
+
+    class Reactivated(Audited.Event):
+        reason: str
+
+        def apply(self, person: Person) -> None:
+            person.active = True
+
+    def sync(self, *, roles: list[str], children: list[str], actor: Actor, at: datetime) -> None:
+        if not self.active:
+            self._record(self.Reactivated, actor, at, reason="снова в списках")
+        if sorted(roles) != self.roles:
+            self._record(self.RolesChanged, actor, at, before=self.roles, after=sorted(roles))
+        if sorted(children) != self.children:
+            self._record(
+                self.ChildrenChanged, actor, at, before=self.children, after=sorted(children)
+            )
+
+    def deactivate(self, *, reason: str, actor: Actor, at: datetime) -> None:
+        if self.active:
+            self._record(self.Deactivated, actor, at, reason=reason)

@@ -1,0 +1,53 @@
+"""Vocabularies and per-organisation settings that the rules read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+WORK_KINDS = (
+    "oral",
+    "written",
+    "test",
+    "control",
+    "lab",
+    "practical",
+    "homework",
+    "monitoring",
+)
+
+ABSENCE_CODES = ("Н", "НУ", "НН", "Б")
+
+ABSENCE_SOURCES = ("teacher", "curator", "parent_notice")
+
+HIGHEST_MARK = 5
+
+
+@dataclass(frozen=True)
+class JournalRules:
+    """An academic year's rules (the roster's `rules`); a change is an audited event."""
+
+    current_mark_days: int = 7
+    attestation_mark_days: int = 0
+    lowest_mark: int = 2
+    weights: dict[str, int] = field(default_factory=dict)
+
+    def weight_of(self, work_kind: str) -> int:
+        return int(self.weights.get(work_kind, 1))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "current_mark_days": self.current_mark_days,
+            "attestation_mark_days": self.attestation_mark_days,
+            "lowest_mark": self.lowest_mark,
+            "weights": dict(sorted(self.weights.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JournalRules:
+        return cls(
+            current_mark_days=int(data.get("current_mark_days", 7)),
+            attestation_mark_days=int(data.get("attestation_mark_days", 0)),
+            lowest_mark=int(data.get("lowest_mark", 2)),
+            weights={str(k): int(v) for k, v in (data.get("weights") or {}).items()},
+        )

@@ -1,0 +1,1 @@
+"""Read models: each consumes the event log and writes its own tables."""
