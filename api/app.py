@@ -1,0 +1,42 @@
+"""The FastAPI application: routers, error mapping, logging."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from adapters.clock import Clock
+from adapters.settings import Settings
+from api import errors, logging
+from api.bootstrap import Services
+from api.routes import absences, auth, health, journal, marks, roster
+
+
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, services: Services | None = None
+) -> FastAPI:
+    settings = settings or (services.settings if services else Settings())
+    logging.configure(settings.production, settings.log_level)
+    owned = services is None
+    built = services or Services.build(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            built.close()
+
+    app = FastAPI(
+        title="ejournal — электронный журнал",
+        version="0.1.0",
+        description="Событийный электронный журнал: отметки, пропуски, исправления.",
+        lifespan=lifespan,
+    )
+    app.state.services = built
+    errors.install(app)
+    logging.install(app)
+    for module in (health, auth, roster, marks, absences, journal):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,93 @@
+"""Every error is application/problem+json with a stable code and Russian title/detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.roster import RosterInvalid
+from domain.errors import RuleViolation
+
+STATUS = {
+    "forbidden": 403,
+    "not-found": 404,
+    "year-closed": 409,
+    "conflict": 409,
+}
+
+_HTTP_CODES = {
+    401: ("unauthenticated", "Требуется вход в систему"),
+    403: ("forbidden", "Недостаточно прав"),
+    404: ("not-found", "Не найдено"),
+    405: ("method-not-allowed", "Метод не поддерживается"),
+    409: ("conflict", "Конфликт"),
+    429: ("too-many-requests", "Слишком много попыток"),
+}
+
+
+class Unauthenticated(Exception):
+    def __init__(self, detail: str = "Нужен действующий токен доступа") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://ejournal.local/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RuleViolation)
+    def _rule(_: Request, exc: RuleViolation) -> JSONResponse:
+        status = STATUS.get(exc.code, 422)
+        errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+        return problem(status, exc.code, exc.title, exc.detail, errors=errors)
+
+    @app.exception_handler(RosterInvalid)
+    def _roster(_: Request, exc: RosterInvalid) -> JSONResponse:
+        return problem(
+            422,
+            "validation-error",
+            "Документ со списками не прошёл проверку",
+            f"Найдено ошибок: {len(exc.errors)}; ничего не изменено",
+            errors=exc.errors,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        return problem(
+            422,
+            "validation-error",
+            "Запрос не прошёл проверку",
+            "Исправьте поля: " + ", ".join(e["field"] for e in errors),
+            errors=errors,
+        )
+
+    @app.exception_handler(Unauthenticated)
+    def _unauth(_: Request, exc: Unauthenticated) -> JSONResponse:
+        return problem(401, "unauthenticated", "Требуется вход в систему", exc.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _HTTP_CODES.get(exc.status_code, ("error", "Ошибка"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem(exc.status_code, code, title, detail)

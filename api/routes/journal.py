@@ -1,0 +1,34 @@
+"""A student's journal, now or as it stood at any moment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from api.deps import CurrentActor, Svc
+from api.schemas import AbsenceOut, JournalOut, MarkOut
+
+router = APIRouter(prefix="/api/v1/students", tags=["журнал"])
+
+
+@router.get("/{student_id}/journal", response_model=JournalOut, summary="Журнал обучающегося")
+def student_journal(
+    services: Svc,
+    actor: CurrentActor,
+    student_id: str,
+    year_id: Annotated[str | None, Query(description="Учебный год; по умолчанию текущий")] = None,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(description="Момент (ISO 8601 со смещением): журнал, каким он был тогда"),
+    ] = None,
+) -> JournalOut:
+    view = services.journal.journal(actor, student_id, year_id, as_of)
+    return JournalOut(
+        student_id=view.student_id,
+        year_id=view.year_id,
+        as_of=as_of,
+        marks=[MarkOut.of(student_id, m) for m in view.marks],
+        absences=[AbsenceOut.of(student_id, a) for a in view.absences],
+    )
