@@ -6,6 +6,9 @@ to one journal meet the library's optimistic concurrency check; the loser re-rea
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +81,7 @@ class EJournal(Application[UUID]):
         self.db = db
         self.clock = clock or SystemClock()
         self.new_id = new_id
+        self._stripes = [threading.Lock() for _ in range(64)]
         create_tables(db)
         self.locator = RecordLocator()
         self.indexes = ProjectionRunner(self, db, [self.locator])
@@ -142,21 +146,29 @@ class EJournal(Application[UUID]):
     ) -> tuple[StudentJournal, int]:
         """Load (or open) the journal, run the command, save; retry on a concurrent change."""
         journal_uuid = ids.journal_id(org_id, year_id, student_id)
-        for _ in range(MAX_ATTEMPTS):
-            now = self.clock.now()
-            journal = self._get(journal_uuid, StudentJournal)
-            if journal is None:
-                journal = StudentJournal.open(
-                    org_id=org_id, year_id=year_id, student_id=student_id, actor=actor, at=now
-                )
-            command(journal)
-            try:
-                recordings = self.save(journal)
-            except IntegrityError:
-                continue
-            position = int(recordings[-1].notification.id)
-            self.indexes.catch_up(self.locator.name)
-            return journal, position
+        # Writers in this process queue per journal; other processes are met by the
+        # optimistic check, and the loser re-reads and retries after a short random pause.
+        stripe = self._stripes[journal_uuid.int % len(self._stripes)]
+        for attempt in range(MAX_ATTEMPTS):
+            with stripe:
+                journal = self._get(journal_uuid, StudentJournal)
+                if journal is None:
+                    journal = StudentJournal.open(
+                        org_id=org_id,
+                        year_id=year_id,
+                        student_id=student_id,
+                        actor=actor,
+                        at=self.clock.now(),
+                    )
+                command(journal)
+                try:
+                    recordings = self.save(journal)
+                except IntegrityError:
+                    recordings = None
+            if recordings is not None:
+                self.indexes.catch_up(self.locator.name)
+                return journal, int(recordings[-1].notification.id)
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise Conflict("Журнал одновременно изменяли другие; повторите попытку")
 
     def _located(self, record_id: str, kind: str, actor: Actor) -> StudentJournal:

@@ -111,6 +111,14 @@ class StudentJournal(Audited):
     # --- marks -------------------------------------------------------------------------
 
     class MarkRecorded(Audited.Event):
+        """Version 2 added `reason` (why a deputy records past the deadline, R-MARK-4)."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason"] = None
+
         mark_id: str
         subject_id: str
         lesson_date: date
