@@ -6,10 +6,14 @@ to one journal meet the library's optimistic concurrency check; the loser re-rea
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import dataclasses
 import random
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,6 +40,7 @@ from projections.locator import RecordLocator
 A = TypeVar("A", bound=Audited)
 
 MAX_ATTEMPTS = 8
+REFERENCE_CACHE_SIZE = 10_000
 
 
 class Conflict(RuleViolation):
@@ -82,6 +87,8 @@ class EJournal(Application[UUID]):
         self.clock = clock or SystemClock()
         self.new_id = new_id
         self._stripes = [threading.Lock() for _ in range(64)]
+        self._references: OrderedDict[UUID, Any] = OrderedDict()
+        self._references_lock = threading.Lock()
         create_tables(db)
         self.locator = RecordLocator()
         self.indexes = ProjectionRunner(self, db, [self.locator])
@@ -93,6 +100,7 @@ class EJournal(Application[UUID]):
     # --- loading ------------------------------------------------------------------------
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """A private copy for changing (the library deep-copies from its cache)."""
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -100,17 +108,45 @@ class EJournal(Application[UUID]):
         assert isinstance(aggregate, kind)
         return aggregate
 
-    def organisation(self, org_id: str) -> Organisation | None:
-        return self._get(ids.organisation_id(org_id), Organisation)
+    def _reference(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """A shared read-only copy of reference data: copy-on-write, never changed in place.
 
-    def year(self, org_id: str, year_id: str) -> AcademicYear:
-        year = self._get(ids.academic_year_id(org_id, year_id), AcademicYear)
+        Each call asks the store only for events newer than the cached version, so a
+        re-imported roster is seen at once without deep-copying the year on every request.
+        """
+        cached = self._references.get(aggregate_id)
+        if cached is None:
+            aggregate = self._get(aggregate_id, kind)
+            if aggregate is None:
+                return None
+        else:
+            news = list(self.events.get(aggregate_id, gt=cached.version))
+            if not news:
+                return cached  # type: ignore[return-value]
+            aggregate = copy.deepcopy(cached)  # type: ignore[assignment]
+            for event in news:
+                aggregate = event.mutate(aggregate)
+        with self._references_lock:
+            self._references[aggregate_id] = aggregate
+            if len(self._references) > REFERENCE_CACHE_SIZE:
+                self._references.popitem(last=False)
+        assert isinstance(aggregate, kind)
+        return aggregate
+
+    def organisation(self, org_id: str, *, for_update: bool = False) -> Organisation | None:
+        load = self._get if for_update else self._reference
+        return load(ids.organisation_id(org_id), Organisation)
+
+    def year(self, org_id: str, year_id: str, *, for_update: bool = False) -> AcademicYear:
+        load = self._get if for_update else self._reference
+        year = load(ids.academic_year_id(org_id, year_id), AcademicYear)
         if year is None:
             raise RecordNotFound(f"Учебный год «{year_id}» не найден", field="year_id")
         return year
 
-    def person(self, org_id: str, person: str) -> Person | None:
-        return self._get(ids.person_id(org_id, person), Person)
+    def person(self, org_id: str, person: str, *, for_update: bool = False) -> Person | None:
+        load = self._get if for_update else self._reference
+        return load(ids.person_id(org_id, person), Person)
 
     def years(self, org_id: str) -> list[AcademicYear]:
         org = self.organisation(org_id)
@@ -148,10 +184,12 @@ class EJournal(Application[UUID]):
         journal_uuid = ids.journal_id(org_id, year_id, student_id)
         # Writers in this process queue per journal; other processes are met by the
         # optimistic check, and the loser re-reads and retries after a short random pause.
-        stripe = self._stripes[journal_uuid.int % len(self._stripes)]
+        stripe = self._stripe(journal_uuid)
         for attempt in range(MAX_ATTEMPTS):
             with stripe:
-                journal = self._get(journal_uuid, StudentJournal)
+                # The cached object itself (no deep copy): this lock keeps others off it,
+                # and a change that fails to save is evicted so the cache never lies.
+                journal = self._cached_journal(journal_uuid)
                 if journal is None:
                     journal = StudentJournal.open(
                         org_id=org_id,
@@ -160,21 +198,48 @@ class EJournal(Application[UUID]):
                         actor=actor,
                         at=self.clock.now(),
                     )
-                command(journal)
+                recordings = None
                 try:
+                    command(journal)
                     recordings = self.save(journal)
                 except IntegrityError:
-                    recordings = None
+                    self._evict(journal_uuid)
+                except BaseException:
+                    if journal.pending_events:
+                        self._evict(journal_uuid)
+                    raise
             if recordings is not None:
                 self.indexes.catch_up(self.locator.name)
-                return journal, int(recordings[-1].notification.id)
+                return _read_copy(journal), int(recordings[-1].notification.id)
             time.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise Conflict("Журнал одновременно изменяли другие; повторите попытку")
+
+    def _stripe(self, journal_uuid: UUID) -> threading.Lock:
+        return self._stripes[journal_uuid.int % len(self._stripes)]
+
+    def _cached_journal(self, journal_uuid: UUID) -> StudentJournal | None:
+        try:
+            journal = self.repository.get(journal_uuid, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(journal, StudentJournal)
+        return journal
+
+    def _evict(self, journal_uuid: UUID) -> None:
+        if self.repository.cache is not None:
+            with contextlib.suppress(KeyError):
+                self.repository.cache.get(journal_uuid, evict=True)
+
+    def read_journal(self, journal_uuid: UUID) -> StudentJournal | None:
+        """A consistent copy of the journal as it is now, for reading."""
+        with self._stripe(journal_uuid):
+            journal = self._cached_journal(journal_uuid)
+            return _read_copy(journal) if journal is not None else None
 
     def _located(self, record_id: str, kind: str, actor: Actor) -> StudentJournal:
         with self.db.read() as cur:
             journal_uuid = RecordLocator.find(cur, record_id, kind)
-        journal = self._get(UUID(journal_uuid), StudentJournal) if journal_uuid else None
+        journal = self.read_journal(UUID(journal_uuid)) if journal_uuid else None
         if journal is None or journal.org_id != actor.org_id:
             raise RecordNotFound("Запись не найдена")
         return journal
@@ -308,7 +373,7 @@ class EJournal(Application[UUID]):
     def journal_as_of(self, journal_uuid: UUID, as_of: datetime | None) -> StudentJournal | None:
         """The journal as it stood at `as_of` (record time), or now."""
         if as_of is None:
-            return self._get(journal_uuid, StudentJournal)
+            return self.read_journal(journal_uuid)
         journal: Any = None
         for event in self.events.get(journal_uuid):
             if event.timestamp > as_of:
@@ -353,3 +418,13 @@ class EJournal(Application[UUID]):
     def require_org_member(self, actor: Actor, org_id: str) -> None:
         if actor.org_id != org_id and actor.role != Role.SYSTEM:
             raise Forbidden("Нет доступа к данным другой организации")
+
+
+def _read_copy(journal: StudentJournal) -> StudentJournal:
+    """A copy that later changes to the cached journal cannot reach (marks and absences)."""
+    clone = copy.copy(journal)
+    clone.marks = {
+        k: dataclasses.replace(m, versions=list(m.versions)) for k, m in journal.marks.items()
+    }
+    clone.absences = {k: copy.copy(a) for k, a in journal.absences.items()}
+    return clone

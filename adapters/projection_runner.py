@@ -59,7 +59,7 @@ class ProjectionRunner:
     def run_batch(self, name: str) -> int:
         """Process one batch of new events for one projection; returns how many."""
         projection = self.projections[name]
-        with self.db.transaction() as cur:
+        with self.db.transaction(durable=False) as cur:
             start = self._lock_position(cur, name)
             notifications = self.app.recorder.select_notifications(
                 start=start,

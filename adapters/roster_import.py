@@ -39,7 +39,7 @@ def import_roster(
     now = app.clock.now()
     y = doc.academic_year
 
-    org = app.organisation(org_id) or Organisation.register(
+    org = app.organisation(org_id, for_update=True) or Organisation.register(
         org_id=org_id, name=doc.organization.name, actor=actor, at=now
     )
     org.sync(
@@ -50,7 +50,7 @@ def import_roster(
         at=now,
     )
     try:
-        year = app.year(org_id, y.id)
+        year = app.year(org_id, y.id, for_update=True)
     except RecordNotFound:
         year = AcademicYear.open(
             org_id=org_id,
@@ -78,7 +78,7 @@ def import_roster(
     for kind, p in doc.people():
         roles = list(p.roles) if kind == "staff" else [kind]  # type: ignore[attr-defined]
         children = list(getattr(p, "children", []))
-        person = app.person(org_id, p.id)
+        person = app.person(org_id, p.id, for_update=True)
         if person is None:
             person = Person.register(
                 org_id=org_id,
@@ -95,7 +95,7 @@ def import_roster(
     existing = accounts.all_of(org_id)
     gone = []
     for person_id in sorted(set(existing) - set(persons)):
-        person = app.person(org_id, person_id)
+        person = app.person(org_id, person_id, for_update=True)
         if person is not None and person.active:
             person.deactivate(reason="нет в списках", actor=actor, at=now)
             gone.append(person)
