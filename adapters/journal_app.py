@@ -102,7 +102,7 @@ class EJournal(Application[UUID]):
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """A private copy for changing (the library deep-copies from its cache)."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, kind)
@@ -120,10 +120,11 @@ class EJournal(Application[UUID]):
             if aggregate is None:
                 return None
         else:
-            news = list(self.events.get(aggregate_id, gt=cached.version))
+            news: list[Any] = list(self.events.get(aggregate_id, gt=cached.version))
             if not news:
-                return cached  # type: ignore[return-value]
-            aggregate = copy.deepcopy(cached)  # type: ignore[assignment]
+                assert isinstance(cached, kind)
+                return cached
+            aggregate = copy.deepcopy(cached)
             for event in news:
                 aggregate = event.mutate(aggregate)
         with self._references_lock:
@@ -219,7 +220,7 @@ class EJournal(Application[UUID]):
 
     def _cached_journal(self, journal_uuid: UUID) -> StudentJournal | None:
         try:
-            journal = self.repository.get(journal_uuid, deepcopy_from_cache=False)
+            journal: Any = self.repository.get(journal_uuid, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         assert isinstance(journal, StudentJournal)
@@ -375,7 +376,8 @@ class EJournal(Application[UUID]):
         if as_of is None:
             return self.read_journal(journal_uuid)
         journal: Any = None
-        for event in self.events.get(journal_uuid):
+        events: Any = self.events.get(journal_uuid)
+        for event in events:
             if event.timestamp > as_of:
                 break
             journal = event.mutate(journal)

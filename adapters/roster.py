@@ -101,6 +101,14 @@ class RosterDocument(_Model):
     groups: list[GroupDoc] = Field(default_factory=list)
     assignments: list[AssignmentDoc] = Field(default_factory=list)
 
+    def sections(self) -> dict[str, list[PersonDoc]]:
+        """People by their section's name in the document (for JSON paths)."""
+        return {
+            "staff": list(self.staff),
+            "students": list(self.students),
+            "parents": list(self.parents),
+        }
+
     def people(self) -> list[tuple[str, PersonDoc]]:
         return (
             [("staff", p) for p in self.staff]
@@ -175,12 +183,11 @@ def _cross_check(doc: RosterDocument) -> list[dict[str, str]]:
     for name in _duplicates(usernames):
         err("$", f"имя пользователя «{name}» встречается несколько раз")
 
-    sections = {"staff": doc.staff, "students": doc.students, "parents": doc.parents}
-    for section, items in sections.items():
-        for i, p in enumerate(items):
-            if p.password is not None and len(p.password) < MIN_PASSWORD_LENGTH:
+    for section, items in doc.sections().items():
+        for i, person in enumerate(items):
+            if person.password is not None and len(person.password) < MIN_PASSWORD_LENGTH:
                 err(f"$.{section}[{i}].password", f"пароль короче {MIN_PASSWORD_LENGTH} символов")
-            if p.password is not None and not p.username:
+            if person.password is not None and not person.username:
                 err(f"$.{section}[{i}].username", "пароль задан без имени пользователя")
     for i, s in enumerate(doc.staff):
         for j, role in enumerate(s.roles):

@@ -164,8 +164,7 @@ def import_roster(
 
 def _check_usernames(accounts: Accounts, doc: RosterDocument) -> None:
     errors = []
-    sections = {"staff": doc.staff, "students": doc.students, "parents": doc.parents}
-    for section, items in sections.items():
+    for section, items in doc.sections().items():
         for i, p in enumerate(items):
             if not p.username:
                 continue

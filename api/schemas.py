@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,8 +74,8 @@ class MarkOut(BaseModel):
             lesson_no=m.lesson_no,
             work_kind=m.work_kind,
             value=m.value,
-            status=m.status,
-            weight=m.weight,  # type: ignore[arg-type]
+            status=cast(Any, m.status),
+            weight=m.weight,
             recorded_by=m.recorded_by,
             recorded_at=m.recorded_at,
             corrected=m.corrected,
@@ -108,8 +108,8 @@ class AbsenceOut(BaseModel):
             lesson_no=a.lesson_no,
             code=a.code,
             reason=a.reason,
-            status=a.status,
-            source=a.source,  # type: ignore[arg-type]
+            status=cast(Any, a.status),
+            source=cast(Any, a.source),
             recorded_by=a.recorded_by,
             recorded_at=a.recorded_at,
             position=position,

@@ -39,27 +39,38 @@ WARMUP = 50
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def bench_marks(store: dict[str, str], var_dir: Path) -> dict[str, float]:
-    settings = Settings(var_dir=var_dir, secret_key="bench-secret-key-long-enough-for-hs256",
-                        argon2_time_cost=1, argon2_memory_kib=1024, log_level="WARNING",
-                        **store)  # type: ignore[arg-type]
+    settings = Settings(
+        var_dir=var_dir,
+        secret_key="bench-secret-key-long-enough-for-hs256",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        log_level="WARNING",
+        **store,
+    )
     services = Services.build(settings, FixedClock(datetime(2026, 9, 3, 5, tzinfo=UTC)))
     roster = json.loads((ROOT / "examples" / "roster.json").read_text(encoding="utf-8"))
-    import_roster(services.journal, services.passwords, parse_roster(roster),
-                  system_actor("sght"))
+    import_roster(services.journal, services.passwords, parse_roster(roster), system_actor("sght"))
     students = [s["id"] for s in roster["students"] if s["id"] != "s25"]
     try:
         with TestClient(create_app(services=services)) as client:
-            token = client.post("/api/v1/auth/token", data={
-                "username": "sokolova", "password": "demo-password-2025"}).json()["access_token"]
+            token = client.post(
+                "/api/v1/auth/token",
+                data={"username": "sokolova", "password": "demo-password-2025"},
+            ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             latencies = []
             for i in range(WARMUP + REQUESTS):
-                body = {"student_id": students[i % len(students)], "subject_id": "math",
-                        "lesson_date": "2026-09-02", "work_kind": "oral", "value": 2 + i % 4}
+                body = {
+                    "student_id": students[i % len(students)],
+                    "subject_id": "math",
+                    "lesson_date": "2026-09-02",
+                    "work_kind": "oral",
+                    "value": 2 + i % 4,
+                }
                 started = time.perf_counter()
                 r = client.post("/api/v1/marks", json=body, headers=headers)
                 elapsed = (time.perf_counter() - started) * 1000
@@ -68,17 +79,24 @@ def bench_marks(store: dict[str, str], var_dir: Path) -> dict[str, float]:
                     latencies.append(elapsed)
     finally:
         services.close()
-    return {"median": statistics.median(latencies), "p95": percentile(latencies, 0.95),
-            "per_s": 1000 / statistics.mean(latencies)}
+    return {
+        "median": statistics.median(latencies),
+        "p95": percentile(latencies, 0.95),
+        "per_s": 1000 / statistics.mean(latencies),
+    }
 
 
 def main() -> None:
-    print(f"POST /api/v1/marks, in-process client, {REQUESTS} requests after {WARMUP} warm-up, "
-          f"25 students' journals growing")
+    print(
+        f"POST /api/v1/marks, in-process client, {REQUESTS} requests after {WARMUP} warm-up, "
+        f"25 students' journals growing"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         r = bench_marks({"database_url": f"sqlite:///{tmp}/bench.db"}, Path(tmp))
-        print(f"  SQLite:     median {r['median']:.2f} ms, p95 {r['p95']:.2f} ms, "
-              f"{r['per_s']:.0f} req/s")
+        print(
+            f"  SQLite:     median {r['median']:.2f} ms, p95 {r['p95']:.2f} ms, "
+            f"{r['per_s']:.0f} req/s"
+        )
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         try:
             with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as conn:
@@ -88,8 +106,10 @@ def main() -> None:
             return
         try:
             r = bench_marks({"database_url": POSTGRES_URL, "postgres_schema": schema}, Path(tmp))
-            print(f"  PostgreSQL: median {r['median']:.2f} ms, p95 {r['p95']:.2f} ms, "
-                  f"{r['per_s']:.0f} req/s")
+            print(
+                f"  PostgreSQL: median {r['median']:.2f} ms, p95 {r['p95']:.2f} ms, "
+                f"{r['per_s']:.0f} req/s"
+            )
         finally:
             with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -9,8 +9,8 @@ from domain.journal import StudentJournal
 
 
 class RecordLocator:
-    name = "record_locator"
-    handles = (StudentJournal.MarkRecorded, StudentJournal.AbsenceRecorded)
+    name: str = "record_locator"
+    handles: tuple[type[Any], ...] = (StudentJournal.MarkRecorded, StudentJournal.AbsenceRecorded)
 
     def ddl(self) -> list[str]:
         return [
