@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
@@ -42,7 +43,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def bench_marks(store: dict[str, str], var_dir: Path) -> dict[str, float]:
+def bench_marks(store: dict[str, Any], var_dir: Path) -> dict[str, float]:
     settings = Settings(
         var_dir=var_dir,
         secret_key="bench-secret-key-long-enough-for-hs256",
