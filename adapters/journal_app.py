@@ -366,7 +366,7 @@ class EJournal(Application[UUID]):
     # --- reading ------------------------------------------------------------------------
 
     def _children(self, actor: Actor) -> list[str]:
-        if actor.role != Role.PARENT:
+        if not actor.has(Role.PARENT):
             return []
         parent = self.person(actor.org_id, actor.id)
         return list(parent.children) if parent else []

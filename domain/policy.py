@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.actors import Actor, Role
+from domain.actors import STAFF_ROLES, Actor, Role
 from domain.errors import Forbidden, MarksDisabled, NotEnrolled, RecordNotFound
 from domain.reference import AcademicYear
 
@@ -25,6 +25,8 @@ def authorise_journal_write(
     is_mark: bool,
 ) -> str:
     """The role in which `actor` may write this student's subject page on that date."""
+    if actor.org_id != year.org_id:
+        raise RecordNotFound("Обучающийся не найден")
     groups = year.groups_of(student_id, lesson_date)
     if actor.has(Role.TEACHER):
         for group_id in groups:
@@ -58,14 +60,13 @@ def visible_subjects(
     """Subjects of this student's journal the actor may read (None: all of them)."""
     if actor.org_id != year.org_id:
         raise RecordNotFound("Журнал не найден")
-    if actor.role == Role.STUDENT:
-        if actor.id != student_id:
-            raise RecordNotFound("Журнал не найден")
+    if actor.has(Role.STUDENT) and actor.id == student_id:
         return ALL_SUBJECTS
-    if actor.role == Role.PARENT:
-        if student_id not in children:
-            raise RecordNotFound("Журнал не найден")
+    if actor.has(Role.PARENT) and student_id in children:
         return ALL_SUBJECTS
+    if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
+        # A student or parent is never told that someone else's journal exists.
+        raise RecordNotFound("Журнал не найден")
     if actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN):
         return ALL_SUBJECTS
     student_groups = {g for (g, s) in year.memberships if s == student_id}
