@@ -130,7 +130,9 @@ def import_roster(
             if not p.username:
                 continue
             password_hash = old.password_hash if old else None
-            if p.password is not None and not passwords.verify(password_hash, p.password):
+            if p.password is not None and not (
+                password_hash and passwords.verify(password_hash, p.password)
+            ):
                 password_hash = passwords.hash(p.password)
             epoch = (old.token_epoch + (p.id in bump)) if old else 0
             Accounts.upsert(

@@ -25,8 +25,8 @@ def authorise_journal_write(
     is_mark: bool,
 ) -> str:
     """The role in which `actor` may write this student's subject page on that date."""
-    if actor.org_id != year.org_id:
-        raise RecordNotFound("Обучающийся не найден")
+    if actor.org_id != year.org_id or not year.ever_in_year(student_id):
+        raise RecordNotFound("Обучающийся не найден в этом учебном году")
     groups = year.groups_of(student_id, lesson_date)
     if actor.has(Role.TEACHER):
         for group_id in groups:

@@ -153,7 +153,8 @@ def test_a_teacher_cannot_write_before_the_student_joins(year: AcademicYear) -> 
 
 
 def test_a_teacher_cannot_write_for_an_unknown_student(year: AcademicYear) -> None:
-    refused(NotEnrolled, "not-enrolled", T_MATH, year, "s99", "math")
+    # API.md: an unknown id is 404, not "not enrolled".
+    refused(RecordNotFound, "not-found", T_MATH, year, "s99", "math")
 
 
 @pytest.mark.parametrize("student", ["s01", "s02", "s10"])
@@ -173,7 +174,7 @@ def test_a_deputy_cannot_write_for_a_student_in_no_group_that_day(
     refused(
         NotEnrolled, "not-enrolled", DEPUTY, year, "s03", "rus", date(2026, 9, 15), is_mark=is_mark
     )
-    refused(NotEnrolled, "not-enrolled", DEPUTY, year, "s99", "rus", is_mark=is_mark)
+    refused(RecordNotFound, "not-found", DEPUTY, year, "s99", "rus", is_mark=is_mark)
 
 
 @pytest.mark.parametrize(
@@ -215,8 +216,9 @@ def test_the_decision_reads_only_the_year_it_is_given(year: AcademicYear) -> Non
         actor=SYSTEM,
         at=T0,
     )
-    refused(Forbidden, "forbidden", T_MATH, empty, "s01", "math")
-    refused(NotEnrolled, "not-enrolled", DEPUTY, empty, "s01", "math")
+    # A student unknown to that year is not found there, whoever asks.
+    refused(RecordNotFound, "not-found", T_MATH, empty, "s01", "math")
+    refused(RecordNotFound, "not-found", DEPUTY, empty, "s01", "math")
 
 
 # --- visible_subjects ----------------------------------------------------------------------
