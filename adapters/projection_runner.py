@@ -64,7 +64,7 @@ class ProjectionRunner:
             notifications = self.app.recorder.select_notifications(
                 start=start,
                 limit=self.batch_size,
-                topics=self._topics[name],
+                topics=self._topics[name],  # empty: every event
                 inclusive_of_start=False,
             )
             if not notifications:

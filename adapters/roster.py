@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -25,6 +26,9 @@ class _Model(BaseModel):
 class OrganizationDoc(_Model):
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1)
+    # IANA time zone of the organisation's day (e.g. "Asia/Yekaterinburg" for Perm);
+    # optional: the deployment's EJOURNAL_TIMEZONE otherwise.
+    timezone: str | None = None
 
 
 class PeriodDoc(_Model):
@@ -52,6 +56,8 @@ class YearDoc(_Model):
 class SubjectDoc(_Model):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
+    # The subject's own attestation schedule (R-ATT-3); absent: the year's periods.
+    periods: list[PeriodDoc] | None = None
 
 
 class PersonDoc(_Model):
@@ -171,6 +177,21 @@ def _cross_check(doc: RosterDocument) -> list[dict[str, str]]:
     for kind, weight in year.rules.weights.items():
         if weight < 1:
             err(f"$.academic_year.rules.weights.{kind}", "вес должен быть не меньше 1")
+
+    if doc.organization.timezone is not None:
+        try:
+            ZoneInfo(doc.organization.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            err("$.organization.timezone", "неизвестный часовой пояс (нужно имя IANA)")
+    for i, subject in enumerate(doc.subjects):
+        own = subject.periods or []
+        for j, p in enumerate(own):
+            if p.starts_on > p.ends_on:
+                err(f"$.subjects[{i}].periods[{j}].ends_on", "конец периода раньше его начала")
+            if p.starts_on < year.starts_on or p.ends_on > year.ends_on:
+                err(f"$.subjects[{i}].periods[{j}]", "период выходит за границы учебного года")
+        for pid in _duplicates([p.id for p in own]):
+            err(f"$.subjects[{i}].periods", f"период «{pid}» указан дважды")
 
     subject_ids = {s.id for s in doc.subjects}
     for sid in _duplicates([s.id for s in doc.subjects]):

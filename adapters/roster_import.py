@@ -48,6 +48,7 @@ def import_roster(
         year_id=y.id,
         actor=actor,
         at=now,
+        timezone=doc.organization.timezone,
     )
     try:
         year = app.year(org_id, y.id, for_update=True)
@@ -72,7 +73,14 @@ def import_roster(
         assignments={(a.teacher_id, a.group_id, a.subject_id) for a in doc.assignments},
         actor=actor,
         at=now,
+        subject_periods={
+            s.id: [Period(p.id, p.name, p.starts_on, p.ends_on) for p in s.periods]
+            for s in doc.subjects
+            if s.periods
+        },
     )
+    if year.closed_at is not None and year.pending_events:
+        year.ensure_open()  # a closed year's roster is history: changing it is refused
 
     persons: dict[str, Person] = {}
     for kind, p in doc.people():

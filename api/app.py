@@ -11,7 +11,18 @@ from adapters.clock import Clock
 from adapters.settings import Settings
 from api import errors, logging
 from api.bootstrap import Services
-from api.routes import absences, auth, health, journal, marks, roster
+from api.routes import (
+    absences,
+    attestations,
+    auth,
+    health,
+    journal,
+    lessons,
+    marks,
+    notices,
+    roster,
+    years,
+)
 
 
 def create_app(
@@ -37,6 +48,17 @@ def create_app(
     app.state.services = built
     errors.install(app)
     logging.install(app)
-    for module in (health, auth, roster, marks, absences, journal):
+    for module in (
+        health,
+        auth,
+        roster,
+        marks,
+        absences,
+        notices,
+        attestations,
+        lessons,
+        journal,
+        years,
+    ):
         app.include_router(module.router)
     return app

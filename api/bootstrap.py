@@ -30,7 +30,7 @@ class Services:
         settings = settings or Settings()
         clock = clock or SystemClock()
         db = open_database(settings)
-        journal = EJournal(eventsourcing_env(settings), db=db, clock=clock)
+        journal = EJournal(eventsourcing_env(settings), db=db, clock=clock, zone=settings.zone)
         return cls(
             settings=settings,
             clock=clock,

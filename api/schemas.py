@@ -7,7 +7,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.journal import Absence, Mark
+from domain.journal import Absence, AbsenceNotice, Attestation, Mark
+from domain.lessons import Lesson
 
 WorkKind = Literal[
     "oral", "written", "test", "control", "lab", "practical", "homework", "monitoring"
@@ -84,10 +85,17 @@ class MarkOut(BaseModel):
         )
 
 
+class LessonRef(BaseModel):
+    subject_id: str
+    lesson_no: int | None
+
+
 class AbsenceOut(BaseModel):
     absence_id: str
     student_id: str
-    subject_id: str
+    subject_id: str | None = Field(
+        description="Предмет; null — уведомление родителя на все уроки дня"
+    )
     lesson_date: dt.date
     lesson_no: int | None
     code: str
@@ -96,6 +104,9 @@ class AbsenceOut(BaseModel):
     source: Literal["teacher", "curator", "parent_notice"]
     recorded_by: str
     recorded_at: dt.datetime
+    present_at: list[LessonRef] = Field(
+        default_factory=list, description="Уроки дня уведомления, где обучающийся был"
+    )
     position: int | None = None
 
     @classmethod
@@ -112,6 +123,40 @@ class AbsenceOut(BaseModel):
             source=cast(Any, a.source),
             recorded_by=a.recorded_by,
             recorded_at=a.recorded_at,
+            present_at=[LessonRef(subject_id=sub, lesson_no=no) for sub, no in a.present_at],
+            position=position,
+        )
+
+
+ATTESTATION_RESULT_DOC = "Результат: 5, 4, 3, зачёт, а/з, н/а, НПА (2 и 1 недопустимы)"
+
+
+class AttestationOut(BaseModel):
+    attestation_id: str
+    student_id: str
+    subject_id: str
+    period_id: str
+    result: str
+    debt: Literal["open", "cleared"] | None = Field(
+        description="Академическая задолженность: open — не ликвидирована, cleared — ликвидирована"
+    )
+    recorded_by: str
+    recorded_at: dt.datetime
+    corrected: bool
+    position: int | None = None
+
+    @classmethod
+    def of(cls, student_id: str, t: Attestation, position: int | None = None) -> AttestationOut:
+        return cls(
+            attestation_id=t.attestation_id,
+            student_id=student_id,
+            subject_id=t.subject_id,
+            period_id=t.period_id,
+            result=t.result,
+            debt=cast(Any, t.debt),
+            recorded_by=t.recorded_by,
+            recorded_at=t.recorded_at,
+            corrected=len(t.versions) > 1,
             position=position,
         )
 
@@ -122,7 +167,7 @@ class JournalOut(BaseModel):
     as_of: dt.datetime | None = None
     marks: list[MarkOut]
     absences: list[AbsenceOut]
-    attestations: list[dict[str, object]] = Field(default_factory=list)
+    attestations: list[AttestationOut] = Field(default_factory=list)
 
 
 class MarkVersionOut(BaseModel):
@@ -132,6 +177,7 @@ class MarkVersionOut(BaseModel):
     actor_role: str
     occurred_at: dt.datetime
     reason: str | None
+    late: bool = Field(description="Изменение после срока, разрешённое заместителем директора")
 
 
 class MarkHistoryOut(BaseModel):
@@ -160,3 +206,185 @@ class Problem(BaseModel):
     detail: str
     code: str
     errors: list[dict[str, object]] | None = None
+
+
+class AbsenceReasonIn(_In):
+    code: AbsenceCode
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class WithdrawalIn(_In):
+    reason: str = Field(min_length=1, max_length=1000)
+    subject_id: str | None = Field(
+        default=None, description="Для уведомления родителя: предмет урока, где обучающийся был"
+    )
+    lesson_no: int | None = Field(default=None, ge=1, le=20)
+
+
+class AbsenceVersionOut(BaseModel):
+    action: Literal["recorded", "reason_set", "withdrawn"]
+    code: str
+    reason: str | None
+    status: str
+    actor_id: str
+    actor_role: str
+    occurred_at: dt.datetime
+    late: bool
+
+
+class AbsenceHistoryOut(BaseModel):
+    absence_id: str
+    versions: list[AbsenceVersionOut]
+
+
+class NoticeIn(_In):
+    student_id: str = Field(min_length=1)
+    from_date: dt.date
+    to_date: dt.date
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class NoticeOut(BaseModel):
+    notice_id: str
+    student_id: str
+    from_date: dt.date
+    to_date: dt.date
+    reason: str
+    filed_by: str
+    filed_at: dt.datetime
+    absence_ids: list[str] = Field(description="Пропуски НУ, созданные на дни уведомления")
+    position: int
+
+    @classmethod
+    def of(
+        cls, student_id: str, n: AbsenceNotice, absence_ids: list[str], position: int
+    ) -> NoticeOut:
+        return cls(
+            notice_id=n.notice_id,
+            student_id=student_id,
+            from_date=n.from_date,
+            to_date=n.to_date,
+            reason=n.reason,
+            filed_by=n.filed_by,
+            filed_at=n.filed_at,
+            absence_ids=absence_ids,
+            position=position,
+        )
+
+
+class AttestationIn(_In):
+    student_id: str = Field(min_length=1)
+    subject_id: str = Field(min_length=1)
+    period_id: str = Field(min_length=1)
+    result: str = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
+    reason: str | None = Field(default=None, max_length=1000)
+    year_id: str | None = Field(default=None, description="Учебный год; по умолчанию текущий")
+
+
+class AttestationCorrectionIn(_In):
+    result: str = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class AttestationVersionOut(BaseModel):
+    result: str
+    actor_id: str
+    actor_role: str
+    occurred_at: dt.datetime
+    reason: str | None
+    late: bool
+
+
+class AttestationHistoryOut(BaseModel):
+    attestation_id: str
+    student_id: str
+    versions: list[AttestationVersionOut]
+
+
+class DebtOut(BaseModel):
+    student_id: str
+    full_name: str | None
+    attestation_id: str
+    subject_id: str
+    period_id: str
+    status: Literal["open", "cleared"]
+    result: str
+    history: list[AttestationVersionOut]
+
+
+class DebtsOut(BaseModel):
+    year_id: str
+    group_id: str
+    items: list[DebtOut]
+
+
+class LessonIn(_In):
+    group_id: str = Field(min_length=1)
+    subject_id: str = Field(min_length=1)
+    lesson_date: dt.date
+    lesson_no: int = Field(ge=1, le=20)
+    topic: str | None = Field(default=None, max_length=2000)
+    homework: str | None = Field(default=None, max_length=4000)
+    substitute_teacher_id: str | None = Field(
+        default=None, description="Замещающий преподаватель (назначает заместитель директора)"
+    )
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class LessonChangeIn(_In):
+    topic: str | None = Field(default=None, max_length=2000)
+    homework: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class SubstitutionIn(_In):
+    teacher_id: str | None = Field(description="Кто замещает; null — отменить замену")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class LessonOut(BaseModel):
+    lesson_id: str
+    group_id: str
+    subject_id: str
+    lesson_date: dt.date
+    lesson_no: int
+    topic: str | None
+    homework: str | None
+    substitute_teacher_id: str | None
+    status: Literal["active", "cancelled"]
+    recorded_by: str
+    recorded_at: dt.datetime
+    position: int | None = None
+
+    @classmethod
+    def of(
+        cls, group_id: str, subject_id: str, les: Lesson, position: int | None = None
+    ) -> LessonOut:
+        return cls(
+            lesson_id=les.lesson_id,
+            group_id=group_id,
+            subject_id=subject_id,
+            lesson_date=les.lesson_date,
+            lesson_no=les.lesson_no,
+            topic=les.topic,
+            homework=les.homework,
+            substitute_teacher_id=les.substitute_id,
+            status=cast(Any, les.status),
+            recorded_by=les.recorded_by,
+            recorded_at=les.recorded_at,
+            position=position,
+        )
+
+
+class LessonsOut(BaseModel):
+    group_id: str
+    subject_id: str
+    lessons: list[LessonOut]
+
+
+class YearCloseOut(BaseModel):
+    year_id: str
+    closed_at: dt.datetime
+    closed_by: str
+    event_count: int = Field(description="Сколько событий записано в этом учебном году")
+    position: int

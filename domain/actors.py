@@ -14,6 +14,9 @@ class Role(StrEnum):
     ARCHIVIST = "archivist"
     STUDENT = "student"
     PARENT = "parent"
+    # Roles a person acts in without holding them in the roster: recorded on events.
+    CURATOR = "curator"
+    SUBSTITUTE = "substitute"
     # The importing process itself (first administrator, CLI import).
     SYSTEM = "system"
 

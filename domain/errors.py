@@ -63,3 +63,18 @@ class YearClosed(RuleViolation):
 class UnsatisfactoryAttestation(RuleViolation):
     code = "unsatisfactory-attestation"
     title = "Неудовлетворительная отметка за аттестацию недопустима"
+
+
+class OutsideAcademicYear(RuleViolation):
+    code = "outside-academic-year"
+    title = "Дата вне учебного года"
+
+
+class LessonInFuture(RuleViolation):
+    code = "lesson-in-future"
+    title = "Дата урока ещё не наступила"
+
+
+class PeriodNotStarted(RuleViolation):
+    code = "period-not-started"
+    title = "Период аттестации ещё не начался"

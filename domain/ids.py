@@ -21,3 +21,7 @@ def person_id(org_id: str, person: str) -> UUID:
 
 def journal_id(org_id: str, year_id: str, student_id: str) -> UUID:
     return uuid5(NAMESPACE, f"journal/{org_id}/{year_id}/{student_id}")
+
+
+def subject_page_id(org_id: str, year_id: str, group_id: str, subject_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"page/{org_id}/{year_id}/{group_id}/{subject_id}")

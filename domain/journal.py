@@ -1,4 +1,5 @@
-"""The student's journal for one academic year: marks and absences as immutable events.
+"""The student's journal for one academic year: marks, absences, notices and attestation
+results as immutable events.
 
 Commands (`record_mark`, `correct_mark`, ...) check the rules and record an event; each
 event's `apply` only assigns state, so replaying old events never re-runs today's rules.
@@ -7,8 +8,8 @@ event's `apply` only assigns state, so replaying old events never re-runs today'
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 from uuid import UUID
 
 from domain.actors import Actor
@@ -19,9 +20,19 @@ from domain.errors import (
     InvalidMark,
     RecordNotFound,
     RuleViolation,
+    UnsatisfactoryAttestation,
 )
 from domain.ids import journal_id
-from domain.rules import ABSENCE_CODES, ABSENCE_SOURCES, HIGHEST_MARK, WORK_KINDS, JournalRules
+from domain.rules import (
+    ABSENCE_CODES,
+    ABSENCE_SOURCES,
+    ATTESTATION_RESULTS,
+    DEBT_RESULTS,
+    HIGHEST_MARK,
+    UNSATISFACTORY_RESULTS,
+    WORK_KINDS,
+    JournalRules,
+)
 
 ACTIVE = "active"
 CANCELLED = "cancelled"
@@ -36,6 +47,7 @@ class MarkVersion:
     actor_role: str
     occurred_at: datetime
     reason: str | None
+    late: bool = False
 
 
 @dataclass
@@ -61,7 +73,7 @@ class Mark:
 @dataclass
 class Absence:
     absence_id: str
-    subject_id: str
+    subject_id: str | None  # None: a parent's notice covering every lesson of the day
     lesson_date: date
     lesson_no: int | None
     code: str
@@ -70,6 +82,61 @@ class Absence:
     source: str
     recorded_by: str
     recorded_at: datetime
+    # Lessons (subject, lesson_no) a teacher found the student present at, for notice days.
+    present_at: list[tuple[str, int | None]] = field(default_factory=list)
+    history: list[AbsenceVersion] = field(default_factory=list)
+
+
+@dataclass
+class AbsenceVersion:
+    action: str
+    code: str
+    reason: str | None
+    status: str
+    actor_id: str
+    actor_role: str
+    occurred_at: datetime
+    late: bool = False
+
+
+@dataclass
+class AttestationVersion:
+    result: str
+    actor_id: str
+    actor_role: str
+    occurred_at: datetime
+    reason: str | None
+    late: bool = False
+
+
+@dataclass
+class Attestation:
+    attestation_id: str
+    subject_id: str
+    period_id: str
+    result: str
+    recorded_by: str
+    recorded_at: datetime
+    versions: list[AttestationVersion] = field(default_factory=list)
+
+    @property
+    def debt(self) -> Literal["open", "cleared"] | None:
+        """ "open" while the result is а/з or н/а, "cleared" once a debt was passed, else None."""
+        if self.result in DEBT_RESULTS:
+            return "open"
+        if any(v.result in DEBT_RESULTS for v in self.versions):
+            return "cleared"
+        return None
+
+
+@dataclass
+class AbsenceNotice:
+    notice_id: str
+    from_date: date
+    to_date: date
+    reason: str
+    filed_by: str
+    filed_at: datetime
 
 
 class StudentJournal(Audited):
@@ -92,6 +159,8 @@ class StudentJournal(Audited):
         self.student_id = student_id
         self.marks: dict[str, Mark] = {}
         self.absences: dict[str, Absence] = {}
+        self.attestations: dict[str, Attestation] = {}
+        self.notices: dict[str, AbsenceNotice] = {}
 
     @classmethod
     def open(
@@ -111,13 +180,17 @@ class StudentJournal(Audited):
     # --- marks -------------------------------------------------------------------------
 
     class MarkRecorded(Audited.Event):
-        """Version 2 added `reason` (why a deputy records past the deadline, R-MARK-4)."""
+        """v2 added `reason`; v3 added `late` (a deputy's authorised late change, R-MARK-4)."""
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["reason"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["late"] = False
 
         mark_id: str
         subject_id: str
@@ -128,6 +201,7 @@ class StudentJournal(Audited):
         weight: int
         comment: str | None
         reason: str | None
+        late: bool
 
         def apply(self, journal: StudentJournal) -> None:
             journal.marks[self.mark_id] = Mark(
@@ -150,15 +224,25 @@ class StudentJournal(Audited):
                         self.actor_role,
                         self.timestamp,
                         self.reason,
+                        self.late,
                     )
                 ],
             )
 
     class MarkCorrected(Audited.Event):
+        """v2 added `late`."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["late"] = False
+
         mark_id: str
         value: int
         previous_value: int
         reason: str
+        late: bool
 
         def apply(self, journal: StudentJournal) -> None:
             mark = journal.marks[self.mark_id]
@@ -171,12 +255,22 @@ class StudentJournal(Audited):
                     self.actor_role,
                     self.timestamp,
                     self.reason,
+                    self.late,
                 )
             )
 
     class MarkCancelled(Audited.Event):
+        """v2 added `late`."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["late"] = False
+
         mark_id: str
         reason: str
+        late: bool
 
         def apply(self, journal: StudentJournal) -> None:
             mark = journal.marks[self.mark_id]
@@ -189,6 +283,7 @@ class StudentJournal(Audited):
                     self.actor_role,
                     self.timestamp,
                     self.reason,
+                    self.late,
                 )
             )
 
@@ -206,8 +301,11 @@ class StudentJournal(Audited):
         lesson_no: int | None = None,
         comment: str | None = None,
         reason: str | None = None,
+        late: bool = False,
     ) -> None:
-        """Record a current mark (R-MARK-1); the weight is fixed now from the rules."""
+        """Record a current mark (R-MARK-1); the weight is fixed now from the rules.
+
+        `late` marks a deputy's authorised change past the deadline (R-MARK-4)."""
         if mark_id in self.marks:
             raise RuleViolation("Отметка с таким идентификатором уже есть", field="mark_id")
         if work_kind not in WORK_KINDS:
@@ -229,6 +327,7 @@ class StudentJournal(Audited):
             weight=rules.weight_of(work_kind),
             comment=comment or None,
             reason=(reason or "").strip() or None,
+            late=late,
         )
 
     def correct_mark(
@@ -240,6 +339,7 @@ class StudentJournal(Audited):
         rules: JournalRules,
         actor: Actor,
         at: datetime,
+        late: bool = False,
     ) -> None:
         """Correct a mark: a new event with author, time and reason (R-MARK-3)."""
         mark = self.active_mark(mark_id)
@@ -255,12 +355,22 @@ class StudentJournal(Audited):
             value=value,
             previous_value=mark.value,
             reason=text,
+            late=late,
         )
 
-    def cancel_mark(self, *, mark_id: str, reason: str | None, actor: Actor, at: datetime) -> None:
+    def cancel_mark(
+        self, *, mark_id: str, reason: str | None, actor: Actor, at: datetime, late: bool = False
+    ) -> None:
         """Cancel a mark (it stays in the history, no longer counts)."""
         self.active_mark(mark_id)
-        self._record(self.MarkCancelled, actor, at, mark_id=mark_id, reason=require_reason(reason))
+        self._record(
+            self.MarkCancelled,
+            actor,
+            at,
+            mark_id=mark_id,
+            reason=require_reason(reason),
+            late=late,
+        )
 
     def mark(self, mark_id: str) -> Mark:
         try:
@@ -277,6 +387,14 @@ class StudentJournal(Audited):
     # --- absences ----------------------------------------------------------------------
 
     class AbsenceRecorded(Audited.Event):
+        """v2 added `late`."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["late"] = False
+
         absence_id: str
         subject_id: str
         lesson_date: date
@@ -284,6 +402,7 @@ class StudentJournal(Audited):
         code: str
         reason: str | None
         source: str
+        late: bool
 
         def apply(self, journal: StudentJournal) -> None:
             journal.absences[self.absence_id] = Absence(
@@ -297,7 +416,112 @@ class StudentJournal(Audited):
                 source=self.source,
                 recorded_by=self.actor_id,
                 recorded_at=self.timestamp,
+                history=[
+                    AbsenceVersion(
+                        "recorded",
+                        self.code,
+                        self.reason,
+                        ACTIVE,
+                        self.actor_id,
+                        self.actor_role,
+                        self.timestamp,
+                        self.late,
+                    )
+                ],
             )
+
+    class AbsenceReasonSet(Audited.Event):
+        absence_id: str
+        code: str
+        reason: str
+        previous_code: str
+        previous_reason: str | None
+
+        def apply(self, journal: StudentJournal) -> None:
+            absence = journal.absences[self.absence_id]
+            absence.code, absence.reason = self.code, self.reason
+            absence.history.append(
+                AbsenceVersion(
+                    "reason_set",
+                    self.code,
+                    self.reason,
+                    absence.status,
+                    self.actor_id,
+                    self.actor_role,
+                    self.timestamp,
+                )
+            )
+
+    class AbsenceWithdrawn(Audited.Event):
+        """The student was present after all: the whole absence, or one lesson of a notice day."""
+
+        absence_id: str
+        reason: str
+        subject_id: str | None
+        lesson_no: int | None
+        late: bool
+
+        def apply(self, journal: StudentJournal) -> None:
+            absence = journal.absences[self.absence_id]
+            if absence.subject_id is None and self.subject_id is not None:
+                absence.present_at.append((self.subject_id, self.lesson_no))
+            else:
+                absence.status = WITHDRAWN
+            absence.history.append(
+                AbsenceVersion(
+                    "withdrawn",
+                    absence.code,
+                    self.reason,
+                    absence.status,
+                    self.actor_id,
+                    self.actor_role,
+                    self.timestamp,
+                    self.late,
+                )
+            )
+
+    class AbsenceNoticeFiled(Audited.Event):
+        """A parent's notice of a planned absence: every lesson of the covered days (R-ABS-3)."""
+
+        notice_id: str
+        from_date: date
+        to_date: date
+        reason: str
+
+        def apply(self, journal: StudentJournal) -> None:
+            journal.notices[self.notice_id] = AbsenceNotice(
+                self.notice_id,
+                self.from_date,
+                self.to_date,
+                self.reason,
+                self.actor_id,
+                self.timestamp,
+            )
+            for day in notice_days(self.from_date, self.to_date):
+                absence_id = notice_absence_id(self.notice_id, day)
+                journal.absences[absence_id] = Absence(
+                    absence_id=absence_id,
+                    subject_id=None,
+                    lesson_date=day,
+                    lesson_no=None,
+                    code="НУ",
+                    reason=self.reason,
+                    status=ACTIVE,
+                    source="parent_notice",
+                    recorded_by=self.actor_id,
+                    recorded_at=self.timestamp,
+                    history=[
+                        AbsenceVersion(
+                            "recorded",
+                            "НУ",
+                            self.reason,
+                            ACTIVE,
+                            self.actor_id,
+                            self.actor_role,
+                            self.timestamp,
+                        )
+                    ],
+                )
 
     def record_absence(
         self,
@@ -311,16 +535,13 @@ class StudentJournal(Audited):
         lesson_no: int | None = None,
         reason: str | None = None,
         source: str = "teacher",
+        late: bool = False,
     ) -> None:
         """Record that the student missed a lesson (R-ABS-1)."""
         if absence_id in self.absences:
             raise RuleViolation("Пропуск с таким идентификатором уже есть", field="absence_id")
-        if code not in ABSENCE_CODES:
-            raise RuleViolation(
-                f"Неизвестный код пропуска «{code}»; допустимы: {', '.join(ABSENCE_CODES)}",
-                field="code",
-            )
-        if source not in ABSENCE_SOURCES:
+        _check_code(code)
+        if source not in ABSENCE_SOURCES or source == "parent_notice":
             raise RuleViolation("Неизвестный источник отметки о пропуске", field="source")
         self._record(
             self.AbsenceRecorded,
@@ -333,6 +554,103 @@ class StudentJournal(Audited):
             code=code,
             reason=(reason or "").strip() or None,
             source=source,
+            late=late,
+        )
+
+    def set_absence_reason(
+        self, *, absence_id: str, code: str, reason: str | None, actor: Actor, at: datetime
+    ) -> None:
+        """Give the reason of an absence, often later, and its code (R-ABS-2)."""
+        absence = self.active_absence(absence_id)
+        _check_code(code)
+        text = require_reason(reason)
+        if (code, text) == (absence.code, absence.reason):
+            raise RuleViolation("Код и причина пропуска уже такие", field="code")
+        self._record(
+            self.AbsenceReasonSet,
+            actor,
+            at,
+            absence_id=absence_id,
+            code=code,
+            reason=text,
+            previous_code=absence.code,
+            previous_reason=absence.reason,
+        )
+
+    def withdraw_absence(
+        self,
+        *,
+        absence_id: str,
+        reason: str | None,
+        actor: Actor,
+        at: datetime,
+        subject_id: str | None = None,
+        lesson_no: int | None = None,
+        late: bool = False,
+    ) -> None:
+        """The student was in fact present (R-ABS-3).
+
+        A notice covers whole days, so withdrawing it names the lesson (subject and number)
+        the student attended; the notice stays for the day's other lessons."""
+        absence = self.active_absence(absence_id)
+        text = require_reason(reason)
+        if absence.subject_id is None:
+            if subject_id is None:
+                raise RuleViolation(
+                    "Уведомление родителя охватывает весь день: укажите предмет урока",
+                    field="subject_id",
+                )
+            if (subject_id, lesson_no) in absence.present_at:
+                raise AlreadyWithdrawn("Для этого урока уведомление уже снято")
+        elif subject_id not in (None, absence.subject_id) or lesson_no not in (
+            None,
+            absence.lesson_no,
+        ):
+            raise RuleViolation("Пропуск относится к другому уроку", field="subject_id")
+        else:
+            subject_id, lesson_no = None, None
+        self._record(
+            self.AbsenceWithdrawn,
+            actor,
+            at,
+            absence_id=absence_id,
+            reason=text,
+            subject_id=subject_id,
+            lesson_no=lesson_no,
+            late=late,
+        )
+
+    def file_absence_notice(
+        self,
+        *,
+        notice_id: str,
+        from_date: date,
+        to_date: date,
+        reason: str | None,
+        today: date,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """A parent notifies a planned absence in advance: from today on (R-ABS-3)."""
+        text = require_reason(reason)
+        if notice_id in self.notices:
+            raise RuleViolation("Уведомление с таким идентификатором уже есть", field="notice_id")
+        if from_date < today:
+            raise RuleViolation(
+                "Уведомить можно только о будущем пропуске: с сегодняшнего дня", field="from_date"
+            )
+        if to_date < from_date:
+            raise RuleViolation("Дата окончания раньше даты начала", field="to_date")
+        if (to_date - from_date).days > 92:
+            raise RuleViolation("Уведомление не может быть длиннее трёх месяцев", field="to_date")
+        self._record(
+            self.AbsenceNoticeFiled,
+            actor,
+            at,
+            notice_id=notice_id,
+            from_date=from_date,
+            to_date=to_date,
+            reason=text,
         )
 
     def absence(self, absence_id: str) -> Absence:
@@ -347,10 +665,168 @@ class StudentJournal(Audited):
             raise AlreadyWithdrawn("Пропуск снят, изменить его нельзя")
         return absence
 
-    def subjects_of_record(self, record_id: str) -> str:
-        if record_id in self.marks:
-            return self.marks[record_id].subject_id
-        return self.absence(record_id).subject_id
+    # --- intermediate attestation (R-ATT) ------------------------------------------------
+
+    class AttestationRecorded(Audited.Event):
+        attestation_id: str
+        subject_id: str
+        period_id: str
+        result: str
+        reason: str | None
+        late: bool
+
+        def apply(self, journal: StudentJournal) -> None:
+            journal.attestations[self.attestation_id] = Attestation(
+                self.attestation_id,
+                self.subject_id,
+                self.period_id,
+                self.result,
+                self.actor_id,
+                self.timestamp,
+                [
+                    AttestationVersion(
+                        self.result,
+                        self.actor_id,
+                        self.actor_role,
+                        self.timestamp,
+                        self.reason,
+                        self.late,
+                    )
+                ],
+            )
+
+    class AttestationCorrected(Audited.Event):
+        attestation_id: str
+        result: str
+        previous_result: str
+        reason: str
+        late: bool
+
+        def apply(self, journal: StudentJournal) -> None:
+            attestation = journal.attestations[self.attestation_id]
+            attestation.result = self.result
+            attestation.versions.append(
+                AttestationVersion(
+                    self.result,
+                    self.actor_id,
+                    self.actor_role,
+                    self.timestamp,
+                    self.reason,
+                    self.late,
+                )
+            )
+
+    def record_attestation(
+        self,
+        *,
+        attestation_id: str,
+        subject_id: str,
+        period_id: str,
+        result: str,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+        late: bool = False,
+    ) -> None:
+        """Record a period's result for a subject (R-ATT-1, R-ATT-2): one per subject and period."""
+        _check_result(result)
+        if attestation_id in self.attestations:
+            raise RuleViolation(
+                "Результат с таким идентификатором уже есть", field="attestation_id"
+            )
+        existing = self.attestation_for(subject_id, period_id)
+        if existing is not None:
+            raise RuleViolation(
+                "Результат аттестации за этот период уже внесён; исправьте его",
+                field="period_id",
+            )
+        self._record(
+            self.AttestationRecorded,
+            actor,
+            at,
+            attestation_id=attestation_id,
+            subject_id=subject_id,
+            period_id=period_id,
+            result=result,
+            reason=(reason or "").strip() or None,
+            late=late,
+        )
+
+    def correct_attestation(
+        self,
+        *,
+        attestation_id: str,
+        result: str,
+        reason: str | None,
+        actor: Actor,
+        at: datetime,
+        late: bool = False,
+    ) -> None:
+        """Correct a result; a passing result after "а/з" clears the debt, keeping history."""
+        attestation = self.attestation(attestation_id)
+        text = require_reason(reason)
+        _check_result(result)
+        if result == attestation.result:
+            raise RuleViolation("Новый результат совпадает с текущим", field="result")
+        self._record(
+            self.AttestationCorrected,
+            actor,
+            at,
+            attestation_id=attestation_id,
+            result=result,
+            previous_result=attestation.result,
+            reason=text,
+            late=late,
+        )
+
+    def attestation(self, attestation_id: str) -> Attestation:
+        try:
+            return self.attestations[attestation_id]
+        except KeyError:
+            raise RecordNotFound("Результат аттестации не найден") from None
+
+    def attestation_for(self, subject_id: str, period_id: str) -> Attestation | None:
+        for attestation in self.attestations.values():
+            if (attestation.subject_id, attestation.period_id) == (subject_id, period_id):
+                return attestation
+        return None
+
+
+def notice_days(from_date: date, to_date: date) -> list[date]:
+    """School days a notice covers: every day but Sunday."""
+    days = []
+    day = from_date
+    while day <= to_date:
+        if day.weekday() != 6:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def notice_absence_id(notice_id: str, day: date) -> str:
+    return f"{notice_id}-{day.isoformat()}"
+
+
+def _check_code(code: str) -> None:
+    if code not in ABSENCE_CODES:
+        raise RuleViolation(
+            f"Неизвестный код пропуска «{code}»; допустимы: {', '.join(ABSENCE_CODES)}",
+            field="code",
+        )
+
+
+def _check_result(result: str) -> None:
+    if result in UNSATISFACTORY_RESULTS:
+        raise UnsatisfactoryAttestation(
+            "Неудовлетворительная отметка за аттестацию не ставится: при неуспеваемости "
+            "вносится «а/з» (академическая задолженность)",
+            field="result",
+        )
+    if result not in ATTESTATION_RESULTS:
+        raise RuleViolation(
+            f"Недопустимый результат «{result}»; допустимы: {', '.join(ATTESTATION_RESULTS)}",
+            field="result",
+        )
 
 
 def _check_value(value: Any, rules: JournalRules) -> None:

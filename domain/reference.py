@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.actors import Actor
 from domain.base import Audited
+from domain.errors import YearClosed
 from domain.ids import academic_year_id, organisation_id, person_id
 from domain.rules import JournalRules
 
@@ -34,6 +35,8 @@ class Organisation(Audited):
         self.name = name
         self.subjects: dict[str, str] = {}
         self.years: list[str] = []
+        # IANA zone of the organisation's day; None: the deployment's default.
+        self.timezone: str | None = None
 
     @classmethod
     def register(cls, *, org_id: str, name: str, actor: Actor, at: datetime) -> Organisation:
@@ -68,11 +71,27 @@ class Organisation(Audited):
         def apply(self, org: Organisation) -> None:
             org.years.append(self.year_id)
 
+    class TimezoneChanged(Audited.Event):
+        before: str | None
+        after: str | None
+
+        def apply(self, org: Organisation) -> None:
+            org.timezone = self.after
+
     def sync(
-        self, *, name: str, subjects: dict[str, str], year_id: str, actor: Actor, at: datetime
+        self,
+        *,
+        name: str,
+        subjects: dict[str, str],
+        year_id: str,
+        actor: Actor,
+        at: datetime,
+        timezone: str | None = None,
     ) -> None:
         if year_id not in self.years:
             self._record(self.YearAdded, actor, at, year_id=year_id)
+        if timezone != self.timezone:
+            self._record(self.TimezoneChanged, actor, at, before=self.timezone, after=timezone)
         if name != self.name:
             self._record(self.Renamed, actor, at, before=self.name, after=name)
         for subject_id, subject_name in sorted(subjects.items()):
@@ -176,7 +195,10 @@ class AcademicYear(Audited):
         # (group_id, student_id) -> membership
         self.memberships: dict[tuple[str, str], Membership] = {}
         self.assignments: set[Assignment] = set()
+        # Subjects with their own attestation schedule (R-ATT-3); others use `periods`.
+        self.subject_periods: dict[str, dict[str, Period]] = {}
         self.closed_at: datetime | None = None
+        self.closed_by: str | None = None
 
     @classmethod
     def open(
@@ -265,6 +287,41 @@ class AcademicYear(Audited):
         def apply(self, year: AcademicYear) -> None:
             year.assignments.discard((self.teacher_id, self.group_id, self.subject_id))
 
+    class SubjectScheduleChanged(Audited.Event):
+        subject_id: str
+        before: list[dict[str, Any]] | None
+        after: list[dict[str, Any]] | None
+
+        def apply(self, year: AcademicYear) -> None:
+            if self.after is None:
+                year.subject_periods.pop(self.subject_id, None)
+            else:
+                year.subject_periods[self.subject_id] = {
+                    p["id"]: Period.from_dict(p) for p in self.after
+                }
+
+    class Closed(Audited.Event):
+        """The year is closed (R-ARC-7): nothing more is written into it."""
+
+        def apply(self, year: AcademicYear) -> None:
+            year.closed_at = self.timestamp
+            year.closed_by = self.actor_id
+
+    def close(self, *, actor: Actor, at: datetime) -> None:
+        self.ensure_open()
+        self._record(self.Closed, actor, at)
+
+    def ensure_open(self) -> None:
+        if self.closed_at is not None:
+            raise YearClosed(
+                f"Учебный год {self.year_id} закрыт {self.closed_at.date().isoformat()}; "
+                "изменения в него не вносятся"
+            )
+
+    def periods_of(self, subject_id: str) -> dict[str, Period]:
+        """The attestation periods of a subject: its own schedule or the year's."""
+        return self.subject_periods.get(subject_id) or self.periods
+
     def sync(
         self,
         *,
@@ -277,6 +334,7 @@ class AcademicYear(Audited):
         assignments: set[Assignment],
         actor: Actor,
         at: datetime,
+        subject_periods: dict[str, list[Period]] | None = None,
     ) -> None:
         """Bring the year to the roster's state, recording only the differences."""
         if (starts_on, ends_on) != (self.starts_on, self.ends_on):
@@ -341,6 +399,15 @@ class AcademicYear(Audited):
 
     def ever_in_year(self, student_id: str) -> bool:
         return any(s == student_id for (_, s) in self.memberships)
+
+    def curates(self, teacher_id: str, student_id: str, on: date | None = None) -> bool:
+        """Whether the person is curator of a group the student is in (on a day, or ever)."""
+        groups = (
+            self.groups_of(student_id, on)
+            if on is not None
+            else {g for (g, s) in self.memberships if s == student_id}
+        )
+        return any(self.groups[g].curator_id == teacher_id for g in groups if g in self.groups)
 
     def is_assigned(self, teacher_id: str, group_id: str, subject_id: str) -> bool:
         return (teacher_id, group_id, subject_id) in self.assignments

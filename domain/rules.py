@@ -51,3 +51,10 @@ class JournalRules:
             lowest_mark=int(data.get("lowest_mark", 2)),
             weights={str(k): int(v) for k, v in (data.get("weights") or {}).items()},
         )
+
+
+ATTESTATION_RESULTS = ("5", "4", "3", "зачёт", "а/з", "н/а", "НПА")
+PASSING_RESULTS = frozenset({"5", "4", "3", "зачёт"})
+# Academic debt (273-FZ art. 58): "а/з" opens it, "н/а" means it was not cleared in time.
+DEBT_RESULTS = frozenset({"а/з", "н/а"})
+UNSATISFACTORY_RESULTS = frozenset({"2", "1"})

@@ -1,16 +1,24 @@
-"""Record locator: which journal holds a mark or an absence, so `/marks/{id}` finds it."""
+"""Record locator: which stream holds a mark, absence, attestation result or lesson, so that
+`/marks/{id}` and the like find it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from adapters.sql import Cursor
-from domain.journal import StudentJournal
+from domain.journal import StudentJournal, notice_absence_id, notice_days
+from domain.lessons import SubjectPage
 
 
 class RecordLocator:
     name: str = "record_locator"
-    handles: tuple[type[Any], ...] = (StudentJournal.MarkRecorded, StudentJournal.AbsenceRecorded)
+    handles: tuple[type[Any], ...] = (
+        StudentJournal.MarkRecorded,
+        StudentJournal.AbsenceRecorded,
+        StudentJournal.AbsenceNoticeFiled,
+        StudentJournal.AttestationRecorded,
+        SubjectPage.LessonRecorded,
+    )
 
     def ddl(self) -> list[str]:
         return [
@@ -22,15 +30,30 @@ class RecordLocator:
             )"""
         ]
 
-    def apply(self, cur: Cursor, event: Any, position: int) -> None:
+    @staticmethod
+    def records(event: Any) -> list[tuple[str, str]]:
+        """(record id, kind) pairs an event creates."""
         if isinstance(event, StudentJournal.MarkRecorded):
-            record_id, kind = event.mark_id, "mark"
-        else:
-            record_id, kind = event.absence_id, "absence"
-        cur.execute(
+            return [(event.mark_id, "mark")]
+        if isinstance(event, StudentJournal.AbsenceRecorded):
+            return [(event.absence_id, "absence")]
+        if isinstance(event, StudentJournal.AttestationRecorded):
+            return [(event.attestation_id, "attestation")]
+        if isinstance(event, SubjectPage.LessonRecorded):
+            return [(event.lesson_id, "lesson")]
+        if isinstance(event, StudentJournal.AbsenceNoticeFiled):
+            days = notice_days(event.from_date, event.to_date)
+            return [(event.notice_id, "notice")] + [
+                (notice_absence_id(event.notice_id, day), "absence") for day in days
+            ]
+        return []
+
+    def apply(self, cur: Cursor, event: Any, position: int) -> None:
+        stream = str(event.originator_id)
+        cur.executemany(
             "INSERT INTO record_locator (record_id, kind, journal_id, position) "
             "VALUES (?, ?, ?, ?)",
-            (record_id, kind, str(event.originator_id), position),
+            [(record_id, kind, stream, position) for record_id, kind in self.records(event)],
         )
 
     def reset(self, cur: Cursor) -> None:

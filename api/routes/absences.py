@@ -1,11 +1,20 @@
-"""Absences from lessons."""
+"""Absences from lessons: recording, reasons, withdrawal, history."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from api.deps import CurrentActor, Svc
-from api.schemas import AbsenceIn, AbsenceOut
+from api.schemas import (
+    AbsenceHistoryOut,
+    AbsenceIn,
+    AbsenceOut,
+    AbsenceReasonIn,
+    AbsenceVersionOut,
+    WithdrawalIn,
+)
+from domain.errors import Forbidden
+from domain.policy import visible_subjects
 
 router = APIRouter(prefix="/api/v1/absences", tags=["пропуски"])
 
@@ -14,3 +23,48 @@ router = APIRouter(prefix="/api/v1/absences", tags=["пропуски"])
 def record_absence(services: Svc, actor: CurrentActor, body: AbsenceIn) -> AbsenceOut:
     w = services.journal.record_absence(actor, **body.model_dump())
     return AbsenceOut.of(w.student_id, w.record, w.position)
+
+
+@router.post(
+    "/{absence_id}/reason",
+    response_model=AbsenceOut,
+    summary="Указать причину пропуска (преподаватель, куратор, заместитель)",
+)
+def set_reason(
+    services: Svc, actor: CurrentActor, absence_id: str, body: AbsenceReasonIn
+) -> AbsenceOut:
+    w = services.journal.set_absence_reason(actor, absence_id, code=body.code, reason=body.reason)
+    return AbsenceOut.of(w.student_id, w.record, w.position)
+
+
+@router.post(
+    "/{absence_id}/withdrawal",
+    response_model=AbsenceOut,
+    summary="Снять пропуск: обучающийся был на уроке",
+    description="Для уведомления родителя (весь день) укажите предмет и номер урока: "
+    "уведомление снимается только для этого урока.",
+)
+def withdraw(services: Svc, actor: CurrentActor, absence_id: str, body: WithdrawalIn) -> AbsenceOut:
+    w = services.journal.withdraw_absence(
+        actor,
+        absence_id,
+        reason=body.reason,
+        subject_id=body.subject_id,
+        lesson_no=body.lesson_no,
+    )
+    return AbsenceOut.of(w.student_id, w.record, w.position)
+
+
+@router.get("/{absence_id}/history", response_model=AbsenceHistoryOut, summary="История пропуска")
+def absence_history(services: Svc, actor: CurrentActor, absence_id: str) -> AbsenceHistoryOut:
+    app = services.journal
+    journal = app.located_journal(absence_id, "absence", actor)
+    year = app.year(journal.org_id, journal.year_id)
+    absence = journal.absence(absence_id)
+    subjects = visible_subjects(actor, year, journal.student_id, app.children(actor))
+    if subjects is not None and absence.subject_id not in (None, *subjects):
+        raise Forbidden("Нет доступа к этому предмету")
+    return AbsenceHistoryOut(
+        absence_id=absence_id,
+        versions=[AbsenceVersionOut(**vars(v)) for v in absence.history],
+    )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from api.deps import CurrentActor, Svc
-from api.schemas import AbsenceOut, JournalOut, MarkOut
+from api.schemas import AbsenceOut, AttestationOut, JournalOut, MarkOut
 
 router = APIRouter(prefix="/api/v1/students", tags=["журнал"])
 
@@ -31,4 +31,5 @@ def student_journal(
         as_of=as_of,
         marks=[MarkOut.of(student_id, m) for m in view.marks],
         absences=[AbsenceOut.of(student_id, a) for a in view.absences],
+        attestations=[AttestationOut.of(student_id, t) for t in view.attestations],
     )

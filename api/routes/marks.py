@@ -41,6 +41,7 @@ def mark_history(services: Svc, actor: CurrentActor, mark_id: str) -> MarkHistor
                 actor_role=v.actor_role,
                 occurred_at=v.occurred_at,
                 reason=v.reason,
+                late=v.late,
             )
             for v in mark.versions
         ],

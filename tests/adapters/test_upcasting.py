@@ -16,7 +16,7 @@ from domain.journal import StudentJournal
 TEACHER = Actor("t1", "teacher", "sght")
 
 
-def test_mark_recorded_v1_without_reason_loads_as_v2(services: Services, clock) -> None:
+def test_mark_recorded_v1_loads_through_every_upcaster(services: Services, clock) -> None:
     app = services.journal
     journal = StudentJournal.open(
         org_id="sght", year_id="2026-2027", student_id="s01", actor=TEACHER, at=clock.now()
@@ -46,11 +46,11 @@ def test_mark_recorded_v1_without_reason_loads_as_v2(services: Services, clock) 
             )
         ]
     )
-    fresh = StudentJournal  # the class as it is now, with class_version 2
-    assert fresh.MarkRecorded.class_version == 2
+    # The class as it is now: v2 added `reason`, v3 added `late`.
+    assert StudentJournal.MarkRecorded.class_version == 3
     events = list(app.events.get(journal.id))
-    assert events[1].reason is None  # upcast filled the new field
+    assert events[1].reason is None and events[1].late is False  # upcasts filled them
     loaded = app.repository.get(journal.id)
     mark = loaded.marks["m-old"]
     assert (mark.value, mark.lesson_date, mark.lesson_no) == (4, date(2026, 9, 2), 2)
-    assert mark.versions[0].reason is None
+    assert mark.versions[0].reason is None and mark.versions[0].late is False

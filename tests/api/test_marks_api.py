@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from adapters.clock import FixedClock
 from tests.api.helpers import TEACHER_MATH, assert_problem, mark_body, record_mark
 from tests.conftest import SCHOOL_MORNING, Api
@@ -231,11 +229,6 @@ def test_date_outside_the_academic_year(api: Api) -> None:
         assert_problem(r, 422, "outside-academic-year")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: R-MARK-2 is not enforced: a teacher records a current mark 23 days after the "
-    "lesson (rules.current_mark_days is 7) and gets 201 instead of 422 deadline-passed",
-)
 def test_teacher_past_the_deadline_is_refused(api: Api, clock: FixedClock) -> None:
     clock.set(datetime(2026, 9, 25, 5, 0, tzinfo=UTC))
     h = api.as_user(TEACHER_MATH)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from adapters.clock import FixedClock
 from api.bootstrap import Services
 from tests.api.helpers import (
     DEPUTY,
@@ -33,10 +36,11 @@ def test_teacher_writes_only_assigned_subjects(api: Api) -> None:
     assert_problem(r, 403, "forbidden")
 
 
-def test_teacher_before_the_student_joined_is_not_enrolled(api: Api) -> None:
+def test_teacher_before_the_student_joined_is_not_enrolled(api: Api, clock: FixedClock) -> None:
+    clock.set(datetime(2026, 10, 6, 5, 0, tzinfo=UTC))
     h = api.as_user(TEACHER_MATH)
     r = api.client.post(
-        "/api/v1/marks", headers=h, json=mark_body(student_id="s25", lesson_date="2026-09-15")
+        "/api/v1/marks", headers=h, json=mark_body(student_id="s25", lesson_date="2026-10-05")
     )
     assert_problem(r, 422, "not-enrolled")
     # From the day s25 joins g1 the same teacher may write.

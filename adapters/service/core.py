@@ -1,0 +1,308 @@
+"""What every use case needs: loading aggregates, the school's day, saving with retries."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import random
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from adapters.clock import Clock, SystemClock
+from adapters.projection_runner import ProjectionRunner
+from adapters.sql import Database
+from adapters.tables import create_tables
+from adapters.transcodings import DateAsISO
+from domain import ids
+from domain.actors import Actor, Role
+from domain.base import Audited
+from domain.errors import OutsideAcademicYear, RecordNotFound, RuleViolation
+from domain.journal import StudentJournal
+from domain.lessons import SubjectPage
+from domain.reference import AcademicYear, Organisation, Person
+from projections.locator import RecordLocator
+from projections.streams import Streams
+
+A = TypeVar("A", bound=Audited)
+
+MAX_ATTEMPTS = 8
+REFERENCE_CACHE_SIZE = 10_000
+
+
+class Conflict(RuleViolation):
+    code = "conflict"
+    title = "Конфликт одновременных изменений"
+
+
+@dataclass
+class Written:
+    """What a write answers: the record as it now stands and the log position."""
+
+    student_id: str
+    record: Any
+    position: int
+
+
+class JournalCore(Application[UUID]):
+    name = "ejournal"
+    snapshotting_intervals = {StudentJournal: 100, AcademicYear: 200, SubjectPage: 100}  # noqa: RUF012
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        db: Database,
+        clock: Clock | None = None,
+        zone: ZoneInfo | None = None,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        super().__init__(env=env)
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.zone = zone or ZoneInfo("Asia/Yekaterinburg")
+        self.new_id = new_id
+        self._stripes = [threading.Lock() for _ in range(64)]
+        self._references: OrderedDict[UUID, Any] = OrderedDict()
+        self._references_lock = threading.Lock()
+        create_tables(db)
+        self.locator = RecordLocator()
+        self.streams = Streams()
+        self.indexes = ProjectionRunner(self, db, [self.locator, self.streams])
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- loading ------------------------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """A private copy for changing (the library deep-copies from its cache)."""
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, kind)
+        return aggregate
+
+    def _reference(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """A shared read-only copy: copy-on-write, never changed in place.
+
+        Each call asks the store only for events newer than the cached version, so a
+        re-imported roster is seen at once without deep-copying the year on every request.
+        """
+        cached = self._references.get(aggregate_id)
+        if cached is None:
+            with self._stripe(aggregate_id):
+                aggregate = self._get(aggregate_id, kind)
+            if aggregate is None:
+                return None
+        else:
+            news: list[Any] = list(self.events.get(aggregate_id, gt=cached.version))
+            if not news:
+                assert isinstance(cached, kind)
+                return cached
+            aggregate = copy.deepcopy(cached)
+            for event in news:
+                aggregate = event.mutate(aggregate)
+        with self._references_lock:
+            self._references[aggregate_id] = aggregate
+            if len(self._references) > REFERENCE_CACHE_SIZE:
+                self._references.popitem(last=False)
+        assert isinstance(aggregate, kind)
+        return aggregate
+
+    def organisation(self, org_id: str, *, for_update: bool = False) -> Organisation | None:
+        load = self._get if for_update else self._reference
+        return load(ids.organisation_id(org_id), Organisation)
+
+    def year(self, org_id: str, year_id: str, *, for_update: bool = False) -> AcademicYear:
+        load = self._get if for_update else self._reference
+        year = load(ids.academic_year_id(org_id, year_id), AcademicYear)
+        if year is None:
+            raise RecordNotFound(f"Учебный год «{year_id}» не найден", field="year_id")
+        return year
+
+    def person(self, org_id: str, person: str, *, for_update: bool = False) -> Person | None:
+        load = self._get if for_update else self._reference
+        return load(ids.person_id(org_id, person), Person)
+
+    def page(self, org_id: str, year_id: str, group_id: str, subject_id: str) -> SubjectPage | None:
+        return self._reference(
+            ids.subject_page_id(org_id, year_id, group_id, subject_id), SubjectPage
+        )
+
+    def years(self, org_id: str) -> list[AcademicYear]:
+        org = self.organisation(org_id)
+        return [self.year(org_id, y) for y in (org.years if org else [])]
+
+    def year_of_date(self, org_id: str, day: date, field: str = "lesson_date") -> AcademicYear:
+        for year in self.years(org_id):
+            if year.starts_on <= day <= year.ends_on:
+                return year
+        raise OutsideAcademicYear(
+            f"Дата {day.isoformat()} не входит ни в один учебный год организации", field=field
+        )
+
+    def current_year(self, org_id: str) -> AcademicYear:
+        """The year containing the school's today, else the latest one."""
+        years = self.years(org_id)
+        if not years:
+            raise RecordNotFound("У организации нет учебных годов")
+        today = self.today(org_id)
+        for year in years:
+            if year.starts_on <= today <= year.ends_on:
+                return year
+        return max(years, key=lambda y: y.starts_on)
+
+    def year_or_current(self, org_id: str, year_id: str | None) -> AcademicYear:
+        return self.year(org_id, year_id) if year_id else self.current_year(org_id)
+
+    def today(self, org_id: str) -> date:
+        """The organisation's date now: the school's day, not the server's."""
+        org = self.organisation(org_id)
+        zone = ZoneInfo(org.timezone) if org is not None and org.timezone else self.zone
+        return self.clock.now().astimezone(zone).date()
+
+    def children(self, actor: Actor) -> list[str]:
+        if not actor.has(Role.PARENT):
+            return []
+        parent = self.person(actor.org_id, actor.id)
+        return list(parent.children) if parent else []
+
+    # --- changing -----------------------------------------------------------------------
+
+    def _stripe(self, aggregate_id: UUID) -> threading.Lock:
+        return self._stripes[aggregate_id.int % len(self._stripes)]
+
+    def _cached(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, kind)
+        return aggregate
+
+    def _evict(self, aggregate_id: UUID) -> None:
+        if self.repository.cache is not None:
+            with contextlib.suppress(KeyError):
+                self.repository.cache.get(aggregate_id, evict=True)
+
+    def change(
+        self,
+        aggregate_id: UUID,
+        kind: type[A],
+        create: Callable[[], A] | None,
+        command: Callable[[A], None],
+    ) -> tuple[A, int]:
+        """Load (or create) an aggregate, run the command, save; retry on a concurrent change.
+
+        Writers in this process queue per aggregate and work on the cached object itself
+        (no deep copy); a change that fails to save is evicted so the cache never lies.
+        Other processes are met by the optimistic check: the loser re-reads and retries.
+        """
+        stripe = self._stripe(aggregate_id)
+        for attempt in range(MAX_ATTEMPTS):
+            with stripe:
+                aggregate = self._cached(aggregate_id, kind)
+                if aggregate is None:
+                    if create is None:
+                        raise RecordNotFound("Запись не найдена")
+                    aggregate = create()
+                recordings = None
+                try:
+                    command(aggregate)
+                    recordings = self.save(aggregate)
+                except IntegrityError:
+                    self._evict(aggregate_id)
+                except BaseException:
+                    if aggregate.pending_events:
+                        self._evict(aggregate_id)
+                    raise
+                if recordings is not None:
+                    snapshot = read_copy(aggregate)
+            if recordings is not None:
+                self.indexes.catch_up(self.locator.name)
+                return snapshot, int(recordings[-1].notification.id)
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise Conflict("Запись одновременно изменяли другие; повторите попытку")
+
+    def change_journal(
+        self,
+        org_id: str,
+        year_id: str,
+        student_id: str,
+        actor: Actor,
+        command: Callable[[StudentJournal], None],
+    ) -> tuple[StudentJournal, int]:
+        def create() -> StudentJournal:
+            return StudentJournal.open(
+                org_id=org_id,
+                year_id=year_id,
+                student_id=student_id,
+                actor=actor,
+                at=self.clock.now(),
+            )
+
+        return self.change(
+            ids.journal_id(org_id, year_id, student_id), StudentJournal, create, command
+        )
+
+    def read(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """A consistent copy of an aggregate as it is now, for reading."""
+        with self._stripe(aggregate_id):
+            aggregate = self._cached(aggregate_id, kind)
+            return read_copy(aggregate) if aggregate is not None else None
+
+    def read_journal(self, journal_uuid: UUID) -> StudentJournal | None:
+        return self.read(journal_uuid, StudentJournal)
+
+    def locate(self, record_id: str, kind: str, actor: Actor) -> UUID:
+        """The stream holding a record, within the actor's organisation, or not found."""
+        with self.db.read() as cur:
+            stream = RecordLocator.find(cur, record_id, kind)
+        if stream is None:
+            raise RecordNotFound("Запись не найдена")
+        return UUID(stream)
+
+    def located_journal(self, record_id: str, kind: str, actor: Actor) -> StudentJournal:
+        journal = self.read_journal(self.locate(record_id, kind, actor))
+        if journal is None or journal.org_id != actor.org_id:
+            raise RecordNotFound("Запись не найдена")
+        return journal
+
+
+def read_copy(aggregate: A) -> A:
+    """A copy that later changes to the cached aggregate cannot reach."""
+    clone = copy.copy(aggregate)
+    if isinstance(aggregate, StudentJournal):
+        assert isinstance(clone, StudentJournal)
+        clone.marks = {
+            k: dataclasses.replace(m, versions=list(m.versions)) for k, m in aggregate.marks.items()
+        }
+        clone.absences = {
+            k: dataclasses.replace(a, present_at=list(a.present_at), history=list(a.history))
+            for k, a in aggregate.absences.items()
+        }
+        clone.attestations = {
+            k: dataclasses.replace(t, versions=list(t.versions))
+            for k, t in aggregate.attestations.items()
+        }
+        clone.notices = dict(aggregate.notices)
+    elif isinstance(aggregate, SubjectPage):
+        assert isinstance(clone, SubjectPage)
+        clone.lessons = {k: copy.copy(v) for k, v in aggregate.lessons.items()}
+    else:
+        clone = copy.deepcopy(aggregate)
+    return clone

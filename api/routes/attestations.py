@@ -1,0 +1,93 @@
+"""Intermediate attestation results and academic debts (R-ATT)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentActor, Svc
+from api.schemas import (
+    AttestationCorrectionIn,
+    AttestationHistoryOut,
+    AttestationIn,
+    AttestationOut,
+    AttestationVersionOut,
+    DebtOut,
+    DebtsOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["аттестация"])
+
+
+@router.post(
+    "/attestations",
+    status_code=201,
+    response_model=AttestationOut,
+    summary="Внести результат промежуточной аттестации",
+)
+def record_attestation(services: Svc, actor: CurrentActor, body: AttestationIn) -> AttestationOut:
+    w = services.journal.record_attestation(actor, **body.model_dump())
+    return AttestationOut.of(w.student_id, w.record, w.position)
+
+
+@router.post(
+    "/attestations/{attestation_id}/corrections",
+    response_model=AttestationOut,
+    summary="Исправить результат аттестации (ликвидация задолженности)",
+)
+def correct_attestation(
+    services: Svc, actor: CurrentActor, attestation_id: str, body: AttestationCorrectionIn
+) -> AttestationOut:
+    w = services.journal.correct_attestation(
+        actor, attestation_id, result=body.result, reason=body.reason
+    )
+    return AttestationOut.of(w.student_id, w.record, w.position)
+
+
+@router.get(
+    "/attestations/{attestation_id}/history",
+    response_model=AttestationHistoryOut,
+    summary="История результата аттестации",
+)
+def attestation_history(
+    services: Svc, actor: CurrentActor, attestation_id: str
+) -> AttestationHistoryOut:
+    student_id, attestation = services.journal.attestation_history(actor, attestation_id)
+    return AttestationHistoryOut(
+        attestation_id=attestation_id,
+        student_id=student_id,
+        versions=[AttestationVersionOut(**vars(v)) for v in attestation.versions],
+    )
+
+
+@router.get(
+    "/academic-debts",
+    response_model=DebtsOut,
+    summary="Академические задолженности группы и их ликвидация",
+)
+def academic_debts(
+    services: Svc,
+    actor: CurrentActor,
+    group_id: Annotated[str, Query(min_length=1)],
+    year_id: Annotated[str | None, Query()] = None,
+) -> DebtsOut:
+    year, debts = services.journal.academic_debts(actor, group_id, year_id)
+    names = services.personal.names(actor.org_id, [d.student_id for d in debts])
+    return DebtsOut(
+        year_id=year.year_id,
+        group_id=group_id,
+        items=[
+            DebtOut(
+                student_id=d.student_id,
+                full_name=names.get(d.student_id),
+                attestation_id=d.attestation.attestation_id,
+                subject_id=d.attestation.subject_id,
+                period_id=d.attestation.period_id,
+                status=d.attestation.debt or "open",
+                result=d.attestation.result,
+                history=[AttestationVersionOut(**vars(v)) for v in d.attestation.versions],
+            )
+            for d in debts
+        ],
+    )
