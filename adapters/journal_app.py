@@ -11,10 +11,27 @@ from adapters.service.attestations import AttestationUseCases, Debt
 from adapters.service.core import Conflict, Written, read_copy
 from adapters.service.lessons import LessonUseCases
 from adapters.service.reading import JournalView, ReadingUseCases
+from adapters.service.reports import Report, ReportUseCases
 from adapters.service.years import YearClosing, YearUseCases
 
-__all__ = ["Conflict", "Debt", "EJournal", "JournalView", "Written", "YearClosing", "read_copy"]
+__all__ = [
+    "Conflict",
+    "Debt",
+    "EJournal",
+    "JournalView",
+    "Report",
+    "Written",
+    "YearClosing",
+    "read_copy",
+]
 
 
-class EJournal(AbsenceUseCases, AttestationUseCases, LessonUseCases, YearUseCases, ReadingUseCases):
+class EJournal(
+    AbsenceUseCases,
+    AttestationUseCases,
+    LessonUseCases,
+    YearUseCases,
+    ReadingUseCases,
+    ReportUseCases,
+):
     """The ejournal application (the library's `Application`): all use cases."""

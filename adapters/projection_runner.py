@@ -8,9 +8,12 @@ none of it; a restart resumes from the stored position.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import structlog
 from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
@@ -57,41 +60,120 @@ class ProjectionRunner:
         return int(self.app.recorder.max_notification_id() or 0)
 
     def run_batch(self, name: str) -> int:
-        """Process one batch of new events for one projection; returns how many."""
+        """Process one batch of new events for one projection; returns how many were read.
+
+        The position moves to the log head seen before reading when the batch was not full,
+        so positions compare with the head (and with a write's `position`) even when the
+        newest events are not this projection's. Ids up to that head are all committed: the
+        library inserts under a table lock (PostgreSQL) or a single writer (SQLite)."""
         projection = self.projections[name]
         with self.db.transaction(durable=False) as cur:
             start = self._lock_position(cur, name)
+            head = self.head()
+            if head <= start:
+                return 0
             notifications = self.app.recorder.select_notifications(
                 start=start,
                 limit=self.batch_size,
+                stop=head,
                 topics=self._topics[name],  # empty: every event
                 inclusive_of_start=False,
             )
-            if not notifications:
-                return 0
             to_event: Callable[[Any], Any] = self.app.mapper.to_domain_event
             for notification in notifications:
                 projection.apply(cur, to_event(notification), notification.id)
+            full = len(notifications) == self.batch_size
+            position = notifications[-1].id if full else head
             cur.execute(
-                "UPDATE projection_positions SET position = ? WHERE name = ?",
-                (notifications[-1].id, name),
+                "UPDATE projection_positions SET position = ? WHERE name = ?", (position, name)
             )
             return len(notifications)
 
-    def catch_up(self, name: str | None = None) -> int:
-        """Run until the projection(s) have seen the whole log as it is now."""
+    def catch_up(
+        self, name: str | None = None, progress: Callable[[str, int], None] | None = None
+    ) -> int:
+        """Run until the projection(s) have seen the whole log as it is now.
+
+        `progress(name, position)` is called after each batch."""
         total = 0
         for each in [name] if name else list(self.projections):
             while True:
                 n = self.run_batch(each)
                 total += n
+                if progress is not None:
+                    progress(each, self.position(each))
                 if n < self.batch_size:
                     break
         return total
 
-    def rebuild(self, name: str) -> int:
+    def caught_up_to(self, position: int) -> bool:
+        return all(self.position(name) >= position for name in self.projections)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Bring the read models to at least `position`, within `timeout` seconds.
+
+        The waiting request does the catching up itself; concurrent runners queue on the
+        position rows, so the work is never done twice."""
+        deadline = time.monotonic() + timeout
+        while not self.caught_up_to(position):
+            if time.monotonic() >= deadline:
+                return False
+            for name in self.projections:
+                self.run_batch(name)
+        return True
+
+    def status(self) -> list[dict[str, int | str]]:
+        head = self.head()
+        return [
+            {
+                "name": name,
+                "position": (p := self.position(name)),
+                "head": head,
+                "lag": max(0, head - p),
+            }
+            for name in self.projections
+        ]
+
+    def rebuild(self, name: str, progress: Callable[[str, int], None] | None = None) -> int:
+        """Empty a projection's tables and build them again from the first event."""
         with self.db.transaction() as cur:
             self._lock_position(cur, name)
             self.projections[name].reset(cur)
             cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", (name,))
-        return self.catch_up(name)
+        return self.catch_up(name, progress)
+
+
+class Follower:
+    """Keeps read models following the log in a background thread (inside the server).
+
+    Writes call `wake()`; otherwise it polls every `interval` seconds, which also picks up
+    events written by other processes."""
+
+    def __init__(self, runner: ProjectionRunner, interval: float = 0.5) -> None:
+        self.runner = runner
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        log = structlog.get_logger("ejournal.projections")
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.runner.catch_up()
+            except Exception:  # keep following; the next round retries from the position
+                log.exception("projection round failed")
+                self._stop.wait(self.interval * 4)
+            self._wake.wait(self.interval)

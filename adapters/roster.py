@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -43,6 +43,7 @@ class RulesDoc(_Model):
     attestation_mark_days: int = Field(default=0, ge=0, le=366)
     lowest_mark: int = Field(default=2, ge=1, le=2)
     weights: dict[str, int] = Field(default_factory=dict)
+    rounding: Literal["half_up", "half_even"] = "half_up"
 
 
 class YearDoc(_Model):

@@ -124,6 +124,7 @@ def import_roster(
     if changed:
         recordings = app.save(*changed)
         position = int(recordings[-1].notification.id)
+        app.written()
 
     with app.db.transaction() as cur:
         for kind, p in doc.people():

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # Optional AES-GCM key for events at rest (eventsourcing's CIPHER_KEY), base64.
     cipher_key: str = ""
     log_level: str = "INFO"
+    # Follow the read models inside the server (false: run `ejournal projections run`).
+    run_projections: bool = True
     # How long a read with min_position waits for read models (seconds).
     read_wait_seconds: float = Field(default=2.0, le=2.0)
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from adapters.clock import Clock
+from adapters.projection_runner import Follower
 from adapters.settings import Settings
 from api import errors, logging
 from api.bootstrap import Services
@@ -20,6 +21,7 @@ from api.routes import (
     lessons,
     marks,
     notices,
+    reports,
     roster,
     years,
 )
@@ -33,11 +35,23 @@ def create_app(
     owned = services is None
     built = services or Services.build(settings, clock)
 
+    built.journal.read_wait_seconds = settings.read_wait_seconds
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            built.close()
+        follower = None
+        if settings.run_projections:
+            follower = Follower(built.journal.read_models)
+            built.journal.written = follower.wake
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                built.journal.written = lambda: None
+                follower.stop()
+            if owned:
+                built.close()
 
     app = FastAPI(
         title="ejournal — электронный журнал",
@@ -58,6 +72,7 @@ def create_app(
         attestations,
         lessons,
         journal,
+        reports,
         years,
     ):
         app.include_router(module.router)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
+from adapters.projection_runner import Follower, ProjectionRunner
 from adapters.roster import RosterInvalid, parse_roster
 from adapters.roster_import import import_roster
 from adapters.settings import Settings
@@ -58,6 +70,91 @@ def import_file(file: Annotated[Path, typer.Argument(help="JSON-документ
         f"Организация {report.org_id}, год {report.year_id}: {what}; "
         f"людей в списках: {report.people}"
     )
+
+
+projections_cli = typer.Typer(
+    help="Проекции (отчёты): запуск, перестроение, состояние", no_args_is_help=True
+)
+cli.add_typer(projections_cli, name="projections")
+
+
+def _runners(services: Services) -> dict[str, ProjectionRunner]:
+    app = services.journal
+    return {
+        name: runner for runner in (app.read_models, app.indexes) for name in runner.projections
+    }
+
+
+@projections_cli.command("run")
+def projections_run(
+    interval: Annotated[float, typer.Option(help="Пауза опроса, с")] = 0.5,
+) -> None:
+    """Следовать за журналом событий отдельным процессом (Ctrl+C — остановить)."""
+    services = Services.build(Settings())
+    follower = Follower(services.journal.read_models, interval)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    follower.start()
+    console.print("Проекции запущены; Ctrl+C — остановить")
+    try:
+        while not stop.wait(interval):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        follower.stop()
+        services.close()
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument(help="Имя проекции; без имени — все")] = None,
+) -> None:
+    """Перестроить проекции с нуля, показывая ход работы."""
+    services = Services.build(Settings())
+    try:
+        runners = _runners(services)
+        if name is not None and name not in runners:
+            console.print(f"[red]Нет проекции «{name}»; есть: {', '.join(runners)}[/red]")
+            raise typer.Exit(2)
+        head = services.journal.read_models.head()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            for each in [name] if name else list(runners):
+                task = progress.add_task(each, total=max(head, 1))
+                started = time.perf_counter()
+
+                def advance(_name: str, position: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=position)
+
+                runners[each].rebuild(each, advance)
+                progress.update(
+                    task,
+                    completed=max(head, 1),
+                    description=f"{each}: {time.perf_counter() - started:.1f} с",
+                )
+    finally:
+        services.close()
+
+
+@projections_cli.command("status")
+def projections_status() -> None:
+    """Позиции проекций и отставание от журнала событий."""
+    services = Services.build(Settings())
+    try:
+        for runner in (services.journal.read_models, services.journal.indexes):
+            for row in runner.status():
+                console.print(
+                    f"{row['name']}: позиция {row['position']} из {row['head']}, "
+                    f"отставание {row['lag']}"
+                )
+    finally:
+        services.close()
 
 
 def main() -> None:

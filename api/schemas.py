@@ -388,3 +388,87 @@ class YearCloseOut(BaseModel):
     closed_by: str
     event_count: int = Field(description="Сколько событий записано в этом учебном году")
     position: int
+
+
+class GradebookRowOut(BaseModel):
+    student_id: str
+    full_name: str | None
+    marks: list[dict[str, Any]]
+    average: float | None = Field(description="Среднее арифметическое, 2 знака (half up)")
+    weighted_average: float | None
+    absences: list[dict[str, Any]]
+    attestation: dict[str, Any] | None
+
+
+class GradebookOut(BaseModel):
+    group_id: str
+    subject_id: str
+    period_id: str
+    year_id: str
+    as_of: dt.datetime | None
+    position: int = Field(description="Позиция журнала событий, учтённая отчётом")
+    complete: bool = Field(description="false: min_position не достигнута за 2 с")
+    columns: list[dict[str, Any]] = Field(description="Уроки периода: даты и номера")
+    rows: list[GradebookRowOut]
+
+
+class AttendanceRowOut(BaseModel):
+    student_id: str
+    full_name: str | None
+    absent_lessons: int
+    by_code: dict[str, int]
+    by_source: dict[str, int]
+
+
+class AttendanceOut(BaseModel):
+    group_id: str
+    from_date: dt.date
+    to_date: dt.date
+    position: int
+    complete: bool
+    rows: list[AttendanceRowOut]
+    unexplained: list[dict[str, Any]] = Field(
+        description="Пропуски с кодом «Н» (причина неизвестна) старше unexplained_days дней"
+    )
+
+
+class SummaryRowOut(BaseModel):
+    student_id: str
+    full_name: str | None
+    results: dict[str, str | None] = Field(description="Итоговая отметка по предмету")
+    periods: dict[str, list[dict[str, Any]]] = Field(
+        description="По периодам: результат, computed (среднее текущих), объяснение"
+    )
+
+
+class SummarySheetOut(BaseModel):
+    year_id: str
+    group_id: str
+    position: int
+    complete: bool
+    subjects: dict[str, str]
+    rows: list[SummaryRowOut]
+
+
+class MonitoringOut(BaseModel):
+    group_id: str
+    from_date: dt.date
+    to_date: dt.date
+    position: int
+    complete: bool
+    teachers_assigned: int
+    teachers_working: int
+    teachers_working_share: float | None
+    teachers_not_working: list[str]
+    students: int
+    students_without_marks: int
+    students_without_marks_share: float | None
+    students_with_one_mark: int
+    students_with_one_mark_share: float | None
+    lessons: int
+    lessons_with_topic_share: float | None
+    lessons_with_homework_share: float | None
+    open_academic_debts: int
+    parents: int
+    parents_acknowledged: int
+    parents_acknowledged_share: float | None

@@ -29,6 +29,7 @@ from domain.rules import (
     ATTESTATION_RESULTS,
     DEBT_RESULTS,
     HIGHEST_MARK,
+    PASSING_RESULTS,
     UNSATISFACTORY_RESULTS,
     WORK_KINDS,
     JournalRules,
@@ -122,11 +123,7 @@ class Attestation:
     @property
     def debt(self) -> Literal["open", "cleared"] | None:
         """ "open" while the result is а/з or н/а, "cleared" once a debt was passed, else None."""
-        if self.result in DEBT_RESULTS:
-            return "open"
-        if any(v.result in DEBT_RESULTS for v in self.versions):
-            return "cleared"
-        return None
+        return debt_status(self.result, any(v.result in DEBT_RESULTS for v in self.versions))
 
 
 @dataclass
@@ -161,6 +158,8 @@ class StudentJournal(Audited):
         self.absences: dict[str, Absence] = {}
         self.attestations: dict[str, Attestation] = {}
         self.notices: dict[str, AbsenceNotice] = {}
+        # (parent id, when) of each "I have read the diary" (R-MON-3).
+        self.acknowledgements: list[tuple[str, datetime]] = []
 
     @classmethod
     def open(
@@ -790,6 +789,24 @@ class StudentJournal(Audited):
             if (attestation.subject_id, attestation.period_id) == (subject_id, period_id):
                 return attestation
         return None
+
+    # --- parents' diary acknowledgements (R-MON-3) ----------------------------------------
+
+    class DiaryAcknowledged(Audited.Event):
+        """A parent confirmed having read the child's diary."""
+
+        def apply(self, journal: StudentJournal) -> None:
+            journal.acknowledgements.append((self.actor_id, self.timestamp))
+
+    def acknowledge_diary(self, *, actor: Actor, at: datetime) -> None:
+        self._record(self.DiaryAcknowledged, actor, at)
+
+
+def debt_status(result: str, ever_in_debt: bool) -> Literal["open", "cleared"] | None:
+    """An academic debt is cleared only by a passing result; until then it stays open."""
+    if result in DEBT_RESULTS or (ever_in_debt and result not in PASSING_RESULTS):
+        return "open"
+    return "cleared" if ever_in_debt else None
 
 
 def notice_days(from_date: date, to_date: date) -> list[date]:

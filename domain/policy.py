@@ -88,6 +88,8 @@ def authorise_absence_reason(
         return Role.CURATOR.value
     if actor.has(Role.DEPUTY):
         return Role.DEPUTY.value
+    if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
+        raise RecordNotFound("Пропуск не найден")
     raise Forbidden("Причину пропуска указывают преподаватель, куратор группы или заместитель")
 
 
@@ -198,3 +200,33 @@ def visible_subjects(
         if subjects:
             return subjects
     raise Forbidden("Нет доступа к журналу этого обучающегося")
+
+
+def may_read_group_reports(
+    actor: Actor,
+    year: AcademicYear,
+    group_id: str,
+    subject_id: str | None = None,
+    *,
+    staff_only: tuple[str, ...] = (),
+) -> None:
+    """Group-wide reports (gradebook, attendance, summary sheet, monitoring) are for staff:
+    the deputy, director and administrator; the group's curator; the teachers of the group
+    (of that subject, where one is named). `staff_only` narrows it to those roles."""
+    if actor.org_id != year.org_id or group_id not in year.groups:
+        raise RecordNotFound("Группа не найдена")
+    if actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN):
+        return
+    curator = year.groups[group_id].curator_id == actor.id
+    if curator and (not staff_only or Role.CURATOR in staff_only):
+        return
+    if (
+        (not staff_only or Role.TEACHER in staff_only)
+        and actor.has(Role.TEACHER)
+        and any(
+            t == actor.id and g == group_id and (subject_id is None or s == subject_id)
+            for t, g, s in year.assignments
+        )
+    ):
+        return
+    raise Forbidden("Сводные данные группы доступны её преподавателям, куратору и администрации")

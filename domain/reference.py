@@ -388,6 +388,18 @@ class AcademicYear(Audited):
             self._record(
                 self.AssignmentWithdrawn, actor, at, teacher_id=t, group_id=g, subject_id=s
             )
+        schedule = {k: [p.as_dict() for p in v] for k, v in (subject_periods or {}).items() if v}
+        recorded = {k: [p.as_dict() for p in v.values()] for k, v in self.subject_periods.items()}
+        for subject_id in sorted(set(schedule) | set(recorded)):
+            if schedule.get(subject_id) != recorded.get(subject_id):
+                self._record(
+                    self.SubjectScheduleChanged,
+                    actor,
+                    at,
+                    subject_id=subject_id,
+                    before=recorded.get(subject_id),
+                    after=schedule.get(subject_id),
+                )
 
     # --- queries used by the journal's commands ----------------------------------------
 

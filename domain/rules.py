@@ -31,6 +31,8 @@ class JournalRules:
     attestation_mark_days: int = 0
     lowest_mark: int = 2
     weights: dict[str, int] = field(default_factory=dict)
+    # How a computed final mark is rounded (R-ATT-5): "half_up" (3.5 → 4) or "half_even".
+    rounding: str = "half_up"
 
     def weight_of(self, work_kind: str) -> int:
         return int(self.weights.get(work_kind, 1))
@@ -41,6 +43,7 @@ class JournalRules:
             "attestation_mark_days": self.attestation_mark_days,
             "lowest_mark": self.lowest_mark,
             "weights": dict(sorted(self.weights.items())),
+            "rounding": self.rounding,
         }
 
     @classmethod
@@ -50,6 +53,7 @@ class JournalRules:
             attestation_mark_days=int(data.get("attestation_mark_days", 0)),
             lowest_mark=int(data.get("lowest_mark", 2)),
             weights={str(k): int(v) for k, v in (data.get("weights") or {}).items()},
+            rounding=str(data.get("rounding", "half_up")),
         )
 
 

@@ -32,6 +32,7 @@ from domain.errors import OutsideAcademicYear, RecordNotFound, RuleViolation
 from domain.journal import StudentJournal
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear, Organisation, Person
+from projections.facts import JournalFacts
 from projections.locator import RecordLocator
 from projections.streams import Streams
 
@@ -81,7 +82,11 @@ class JournalCore(Application[UUID]):
         create_tables(db)
         self.locator = RecordLocator()
         self.streams = Streams()
-        self.indexes = ProjectionRunner(self, db, [self.locator, self.streams])
+        # Kept current by every write before it answers (lookups by record id).
+        self.indexes = ProjectionRunner(self, db, [self.locator])
+        # Reports' read models: followed in the background, or by `ejournal projections run`.
+        self.read_models = ProjectionRunner(self, db, [JournalFacts(), self.streams])
+        self.written: Callable[[], None] = lambda: None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -236,6 +241,7 @@ class JournalCore(Application[UUID]):
                     snapshot = read_copy(aggregate)
             if recordings is not None:
                 self.indexes.catch_up(self.locator.name)
+                self.written()
                 return snapshot, int(recordings[-1].notification.id)
             time.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise Conflict("Запись одновременно изменяли другие; повторите попытку")
@@ -302,6 +308,7 @@ def read_copy(aggregate: A) -> A:
             for k, t in aggregate.attestations.items()
         }
         clone.notices = dict(aggregate.notices)
+        clone.acknowledgements = list(aggregate.acknowledgements)
     elif isinstance(aggregate, SubjectPage):
         assert isinstance(clone, SubjectPage)
         clone.lessons = {k: copy.copy(v) for k, v in aggregate.lessons.items()}

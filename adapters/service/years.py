@@ -34,7 +34,7 @@ class YearUseCases(JournalCore):
             None,
             lambda y: y.close(actor=acting, at=self.clock.now()),
         )
-        self.indexes.catch_up(self.streams.name)
+        self.read_models.catch_up(self.streams.name)
         with self.db.read() as cur:
             count = Streams.year_event_count(cur, actor.org_id, year_id)
         assert closed.closed_at is not None and closed.closed_by is not None

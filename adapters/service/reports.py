@@ -1,0 +1,205 @@
+"""Use cases: reports from the read models (gradebook, attendance, summary sheet,
+monitoring) and the parents' diary acknowledgement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from adapters.service.core import JournalCore, Written
+from domain.actors import Actor, Role
+from domain.errors import RecordNotFound, RuleViolation
+from domain.journal import StudentJournal
+from domain.policy import may_read_group_reports, visible_subjects
+from domain.reference import AcademicYear, Period
+from projections.attendance import Attendance, attendance
+from projections.gradebook import Gradebook, gradebook
+from projections.monitoring import monitoring
+from projections.summary_sheet import SummaryRow, summary_sheet
+
+
+@dataclass
+class Report:
+    """A report and the read-model position it reflects."""
+
+    year: AcademicYear
+    body: Any
+    position: int
+    complete: bool
+
+
+class ReportUseCases(JournalCore):
+    read_wait_seconds: float = 2.0
+
+    def _fresh(self, min_position: int | None) -> tuple[int, bool]:
+        complete = True
+        if min_position is not None:
+            complete = self.read_models.wait_for(min_position, self.read_wait_seconds)
+        return self.read_models.position("journal_facts"), complete
+
+    def _period(self, year: AcademicYear, subject_id: str, period_id: str) -> Period:
+        periods = year.periods_of(subject_id)
+        if period_id not in periods:
+            raise RecordNotFound(f"Нет периода «{period_id}» у предмета", field="period_id")
+        return periods[period_id]
+
+    def gradebook(
+        self,
+        actor: Actor,
+        *,
+        group_id: str,
+        subject_id: str,
+        period_id: str,
+        as_of: datetime | None = None,
+        year_id: str | None = None,
+        min_position: int | None = None,
+    ) -> Report:
+        year = self.year_or_current(actor.org_id, year_id)
+        may_read_group_reports(actor, year, group_id, subject_id)
+        period = self._period(year, subject_id, period_id)
+        position, complete = self._fresh(min_position)
+        with self.db.read() as cur:
+            book: Gradebook = gradebook(
+                cur,
+                org_id=year.org_id,
+                year_id=year.year_id,
+                group_id=group_id,
+                subject_id=subject_id,
+                period_id=period_id,
+                starts_on=period.starts_on,
+                ends_on=period.ends_on,
+                as_of=as_of,
+            )
+        return Report(year, book, position, complete)
+
+    def attendance(
+        self,
+        actor: Actor,
+        *,
+        group_id: str,
+        from_date: date,
+        to_date: date,
+        unexplained_days: int = 3,
+        year_id: str | None = None,
+        min_position: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Report:
+        if to_date < from_date:
+            raise RuleViolation("Дата окончания раньше даты начала", field="to_date")
+        year = (
+            self.year_or_current(actor.org_id, year_id)
+            if year_id
+            else self.year_of_date(actor.org_id, from_date, field="from_date")
+        )
+        may_read_group_reports(actor, year, group_id)
+        position, complete = self._fresh(min_position)
+        with self.db.read() as cur:
+            report: Attendance = attendance(
+                cur,
+                org_id=year.org_id,
+                year_id=year.year_id,
+                group_id=group_id,
+                from_date=from_date,
+                to_date=to_date,
+                today=self.today(actor.org_id),
+                unexplained_days=unexplained_days,
+                as_of=as_of,
+            )
+        return Report(year, report, position, complete)
+
+    def group_subjects(self, year: AcademicYear, group_id: str) -> list[str]:
+        return sorted({s for _, g, s in year.assignments if g == group_id})
+
+    def summary_sheet(
+        self,
+        actor: Actor,
+        *,
+        year_id: str,
+        group_id: str,
+        min_position: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Report:
+        year = self.year(actor.org_id, year_id)
+        may_read_group_reports(actor, year, group_id, staff_only=(Role.CURATOR,))
+        subjects = {
+            s: sorted(year.periods_of(s).values(), key=lambda p: p.ends_on)
+            for s in self.group_subjects(year, group_id)
+        }
+        position, complete = self._fresh(min_position)
+        with self.db.read() as cur:
+            rows: list[SummaryRow] = summary_sheet(
+                cur,
+                org_id=year.org_id,
+                year_id=year.year_id,
+                group_id=group_id,
+                subjects=subjects,
+                starts_on=year.starts_on,
+                ends_on=year.ends_on,
+                rounding=year.rules.rounding,
+                as_of=as_of,
+            )
+        return Report(year, rows, position, complete)
+
+    def monitoring(
+        self,
+        actor: Actor,
+        *,
+        group_id: str,
+        from_date: date,
+        to_date: date,
+        min_position: int | None = None,
+    ) -> Report:
+        if to_date < from_date:
+            raise RuleViolation("Дата окончания раньше даты начала", field="to_date")
+        year = self.year_of_date(actor.org_id, from_date, field="from_date")
+        may_read_group_reports(actor, year, group_id, staff_only=(Role.CURATOR,))
+        teachers = sorted({t for t, g, _ in year.assignments if g == group_id})
+        students = {s for (g, s) in year.memberships if g == group_id}
+        parents = self.parents_of(actor.org_id, students)
+        position, complete = self._fresh(min_position)
+        with self.db.read() as cur:
+            figures = monitoring(
+                cur,
+                org_id=year.org_id,
+                year_id=year.year_id,
+                group_id=group_id,
+                from_date=from_date,
+                to_date=to_date,
+                teachers=teachers,
+                parents=parents,
+            )
+        return Report(year, figures, position, complete)
+
+    def parents_of(self, org_id: str, students: set[str]) -> dict[str, list[str]]:
+        with self.db.read() as cur:
+            cur.execute(
+                "SELECT person_id FROM accounts WHERE org_id = ? AND kind = 'parent' "
+                "AND active = 1",
+                (org_id,),
+            )
+            parent_ids = [r[0] for r in cur.fetchall()]
+        found: dict[str, list[str]] = {}
+        for parent_id in parent_ids:
+            parent = self.person(org_id, parent_id)
+            for child in parent.children if parent else []:
+                if child in students:
+                    found.setdefault(child, []).append(parent_id)
+        return found
+
+    def acknowledge_diary(self, actor: Actor, student_id: str) -> Written:
+        """A parent confirms having read the child's diary (R-MON-3)."""
+        year = self.current_year(actor.org_id)
+        visible_subjects(actor, year, student_id, self.children(actor))
+        if not actor.has(Role.PARENT) or student_id not in self.children(actor):
+            raise RuleViolation("Подтверждает просмотр дневника родитель", field="student_id")
+        year.ensure_open()
+        acting = Actor(actor.id, Role.PARENT.value, actor.org_id, actor.roles)
+
+        def command(journal: StudentJournal) -> None:
+            journal.acknowledge_diary(actor=acting, at=self.clock.now())
+
+        journal, position = self.change_journal(
+            actor.org_id, year.year_id, student_id, acting, command
+        )
+        return Written(student_id, journal.acknowledgements[-1], position)

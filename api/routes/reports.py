@@ -1,0 +1,306 @@
+"""Reports from the read models: gradebook, attendance, summary sheet, monitoring."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime
+
+from api.deps import CurrentActor, Svc
+from api.exports import table_response, wanted
+from api.schemas import (
+    AttendanceOut,
+    AttendanceRowOut,
+    GradebookOut,
+    GradebookRowOut,
+    MonitoringOut,
+    SummaryRowOut,
+    SummarySheetOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["отчёты"])
+
+Format = Annotated[
+    Literal["json", "csv", "xlsx"] | None,
+    Query(description="Формат: json (по умолчанию), csv или xlsx; или заголовок Accept"),
+]
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, description="Дождаться (до 2 с), пока отчёт учтёт запись с этой позицией"),
+]
+AsOf = Annotated[AwareDatetime | None, Query(description="Каким отчёт был в этот момент")]
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+        }
+    }
+}
+
+
+@router.get(
+    "/gradebook",
+    response_model=GradebookOut,
+    responses=EXPORT_RESPONSES,
+    summary="Страница журнала группы по предмету за период",
+)
+def get_gradebook(
+    request: Request,
+    services: Svc,
+    actor: CurrentActor,
+    group_id: Annotated[str, Query(min_length=1)],
+    subject_id: Annotated[str, Query(min_length=1)],
+    period_id: Annotated[str, Query(min_length=1)],
+    as_of: AsOf = None,
+    year_id: Annotated[str | None, Query()] = None,
+    min_position: MinPosition = None,
+    format: Format = None,
+) -> Any:
+    report = services.journal.gradebook(
+        actor,
+        group_id=group_id,
+        subject_id=subject_id,
+        period_id=period_id,
+        as_of=as_of,
+        year_id=year_id,
+        min_position=min_position,
+    )
+    book = report.body
+    names = services.personal.names(actor.org_id, [r.student_id for r in book.rows])
+    out = GradebookOut(
+        group_id=group_id,
+        subject_id=subject_id,
+        period_id=period_id,
+        year_id=report.year.year_id,
+        as_of=as_of,
+        position=report.position,
+        complete=report.complete,
+        columns=book.columns,
+        rows=[
+            GradebookRowOut(
+                student_id=r.student_id,
+                full_name=names.get(r.student_id),
+                marks=r.marks,
+                average=_number(r.average),
+                weighted_average=_number(r.weighted_average),
+                absences=r.absences,
+                attestation=r.attestation,
+            )
+            for r in book.rows
+        ],
+    )
+    fmt = wanted(request, format)
+    if fmt == "json":
+        return out
+    dates = [f"{c['lesson_date']} №{c['lesson_no']}" for c in book.columns]
+    headers = [
+        "ФИО",
+        *dates,
+        "Все отметки",
+        "Средний балл",
+        "Средневзвешенный балл",
+        "Пропуски",
+        "Аттестация",
+    ]
+    rows = [
+        [
+            r.full_name or r.student_id,
+            *(_cell(r, c) for c in book.columns),
+            " ".join(str(m["value"]) for m in r.marks),
+            r.average,
+            r.weighted_average,
+            len(r.absences),
+            (r.attestation or {}).get("result"),
+        ]
+        for r in out.rows
+    ]
+    return table_response(
+        fmt, "Журнал", f"журнал-{group_id}-{subject_id}-{period_id}", headers, rows
+    )
+
+
+@router.get(
+    "/attendance",
+    response_model=AttendanceOut,
+    responses=EXPORT_RESPONSES,
+    summary="Посещаемость группы за период",
+)
+def get_attendance(
+    request: Request,
+    services: Svc,
+    actor: CurrentActor,
+    group_id: Annotated[str, Query(min_length=1)],
+    from_date: dt.date,
+    to_date: dt.date,
+    unexplained_days: Annotated[
+        int, Query(ge=0, le=365, description="Пропуски «Н» старше стольких дней — в список")
+    ] = 3,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+    format: Format = None,
+) -> Any:
+    report = services.journal.attendance(
+        actor,
+        group_id=group_id,
+        from_date=from_date,
+        to_date=to_date,
+        unexplained_days=unexplained_days,
+        min_position=min_position,
+        as_of=as_of,
+    )
+    body = report.body
+    names = services.personal.names(actor.org_id)
+    out = AttendanceOut(
+        group_id=group_id,
+        from_date=from_date,
+        to_date=to_date,
+        position=report.position,
+        complete=report.complete,
+        rows=[
+            AttendanceRowOut(
+                student_id=r.student_id,
+                full_name=names.get(r.student_id),
+                absent_lessons=r.absent_lessons,
+                by_code=r.by_code,
+                by_source=r.by_source,
+            )
+            for r in body.rows
+        ],
+        unexplained=[{**u, "full_name": names.get(u["student_id"])} for u in body.unexplained],
+    )
+    fmt = wanted(request, format)
+    if fmt == "json":
+        return out
+    headers = ["ФИО", "Пропущено уроков", "Н", "НУ", "НН", "Б", "По уведомлению родителей"]
+    rows = [
+        [
+            r.full_name or r.student_id,
+            r.absent_lessons,
+            *(r.by_code[c] for c in ("Н", "НУ", "НН", "Б")),
+            r.by_source["parent_notice"],
+        ]
+        for r in out.rows
+    ]
+    return table_response(
+        fmt, "Посещаемость", f"посещаемость-{group_id}-{from_date}-{to_date}", headers, rows
+    )
+
+
+@router.get(
+    "/years/{year_id}/summary-sheet",
+    response_model=SummarySheetOut,
+    responses=EXPORT_RESPONSES,
+    summary="Сводная ведомость итоговых отметок",
+)
+def get_summary_sheet(
+    request: Request,
+    services: Svc,
+    actor: CurrentActor,
+    year_id: str,
+    group_id: Annotated[str, Query(min_length=1)],
+    explain: Annotated[bool, Query(description="Объяснить каждую итоговую отметку")] = False,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+    format: Format = None,
+) -> Any:
+    report = services.journal.summary_sheet(
+        actor, year_id=year_id, group_id=group_id, min_position=min_position, as_of=as_of
+    )
+    names = services.personal.names(actor.org_id)
+    org = services.journal.organisation(actor.org_id)
+    subjects = org.subjects if org else {}
+    out = SummarySheetOut(
+        year_id=year_id,
+        group_id=group_id,
+        position=report.position,
+        complete=report.complete,
+        subjects={
+            s: subjects.get(s, s) for s in services.journal.group_subjects(report.year, group_id)
+        },
+        rows=[
+            SummaryRowOut(
+                student_id=r.student_id,
+                full_name=names.get(r.student_id),
+                results=r.results,
+                periods={
+                    s: [
+                        {
+                            "period_id": p.period_id,
+                            "result": p.result,
+                            "computed": p.computed,
+                            **({"explanation": p.explanation} if explain else {}),
+                        }
+                        for p in ps
+                    ]
+                    for s, ps in r.periods.items()
+                },
+            )
+            for r in report.body
+        ],
+    )
+    fmt = wanted(request, format)
+    if fmt == "json":
+        return out
+    order = list(out.subjects)
+    headers = ["ФИО", *(out.subjects[s] for s in order)]
+    rows = [[r.full_name or r.student_id, *(r.results.get(s) for s in order)] for r in out.rows]
+    return table_response(
+        fmt, "Сводная ведомость", f"сводная-ведомость-{year_id}-{group_id}", headers, rows
+    )
+
+
+@router.get("/monitoring", response_model=MonitoringOut, summary="Мониторинг ведения журнала")
+def get_monitoring(
+    services: Svc,
+    actor: CurrentActor,
+    group_id: Annotated[str, Query(min_length=1)],
+    from_date: dt.date,
+    to_date: dt.date,
+    min_position: MinPosition = None,
+) -> MonitoringOut:
+    report = services.journal.monitoring(
+        actor, group_id=group_id, from_date=from_date, to_date=to_date, min_position=min_position
+    )
+    return MonitoringOut(
+        group_id=group_id,
+        from_date=from_date,
+        to_date=to_date,
+        position=report.position,
+        complete=report.complete,
+        **{k: _number(v) if isinstance(v, Decimal) else v for k, v in report.body.items()},  # type: ignore[arg-type]
+    )
+
+
+@router.post(
+    "/students/{student_id}/diary-acknowledgements",
+    status_code=201,
+    summary="Родитель подтверждает просмотр дневника",
+)
+def acknowledge_diary(services: Svc, actor: CurrentActor, student_id: str) -> dict[str, Any]:
+    w = services.journal.acknowledge_diary(actor, student_id)
+    parent_id, at = w.record
+    return {
+        "student_id": student_id,
+        "parent_id": parent_id,
+        "acknowledged_at": at,
+        "position": w.position,
+    }
+
+
+def _cell(row: GradebookRowOut, column: dict[str, Any]) -> str:
+    """A gradebook cell as on paper: the lesson's marks, or «н» for an absence."""
+    lesson = (column["lesson_date"], column["lesson_no"])
+    values = [str(m["value"]) for m in row.marks if (m["lesson_date"], m["lesson_no"]) == lesson]
+    if values:
+        return " ".join(values)
+    absent = any((a["lesson_date"], a.get("lesson_no")) == lesson for a in row.absences)
+    return "н" if absent else ""
+
+
+def _number(value: Decimal | None) -> float | None:
+    """A JSON number: Decimal rounded already, float only for the wire."""
+    return float(value) if value is not None else None

@@ -1,0 +1,100 @@
+"""Attendance report (API.md `GET /api/v1/attendance`) and unexplained absences (R-ABS-5)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from adapters.sql import Cursor
+from projections.queries import marks, members, validity
+
+CODES = ("Н", "НУ", "НН", "Б")
+SOURCES = ("teacher", "curator", "parent_notice")
+
+
+@dataclass
+class AttendanceRow:
+    student_id: str
+    absent_lessons: int = 0
+    by_code: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CODES, 0))
+    by_source: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SOURCES, 0))
+
+
+@dataclass
+class Attendance:
+    rows: list[AttendanceRow]
+    unexplained: list[dict[str, Any]]
+
+
+def attendance(
+    cur: Cursor,
+    *,
+    org_id: str,
+    year_id: str,
+    group_id: str,
+    from_date: date,
+    to_date: date,
+    today: date,
+    unexplained_days: int = 3,
+    as_of: datetime | None = None,
+) -> Attendance:
+    """Lessons missed per student by code; withdrawn absences do not count.
+
+    A parent's notice covers every lesson the group had that day (recorded lessons, less those
+    a teacher found the student at); a notice day without recorded lessons counts once."""
+    cond, at = validity(as_of)
+    span = [from_date.isoformat(), to_date.isoformat()]
+    stays = members(cur, org_id, year_id, group_id, from_date, to_date, as_of)
+    rows = {s: AttendanceRow(s) for s in stays}
+    students = list(stays)
+    if not students:
+        return Attendance([], [])
+    cur.execute(
+        f"SELECT lesson_date, subject_id, lesson_no FROM rm_lessons WHERE org_id = ? "
+        f"AND year_id = ? AND group_id = ? AND lesson_date BETWEEN ? AND ? "
+        f"AND status = 'active' AND {cond}",
+        [org_id, year_id, group_id, *span, *at],
+    )
+    lessons_by_day: dict[str, list[tuple[str, int]]] = {}
+    for day, subject, number in cur.fetchall():
+        lessons_by_day.setdefault(day, []).append((subject, int(number)))
+    cur.execute(
+        f"SELECT student_id, absence_id, subject_id, lesson_date, lesson_no, code, source, "
+        f"present_at FROM rm_absences WHERE org_id = ? AND year_id = ? "
+        f"AND student_id IN ({marks(students)}) AND lesson_date BETWEEN ? AND ? "
+        f"AND status = 'active' AND {cond} ORDER BY lesson_date, absence_id",
+        [org_id, year_id, *students, *span, *at],
+    )
+    unexplained = []
+    for student_id, absence_id, subject, day, number, code, source, present in cur.fetchall():
+        if not any(m.covers(date.fromisoformat(day)) for m in stays[student_id]):
+            continue
+        if subject is None:
+            attended = {(s, n) for s, n in json.loads(present)}
+            lessons = lessons_by_day.get(day, [])
+            count = (
+                sum(1 for s, n in lessons if (s, n) not in attended and (s, None) not in attended)
+                if lessons
+                else 1
+            )
+        else:
+            count = 1
+        row = rows[student_id]
+        row.absent_lessons += count
+        row.by_code[code] += count
+        row.by_source[source] += count
+        open_days = (today - date.fromisoformat(day)).days
+        if code == "Н" and open_days > unexplained_days:
+            unexplained.append(
+                {
+                    "student_id": student_id,
+                    "absence_id": absence_id,
+                    "subject_id": subject,
+                    "lesson_date": day,
+                    "lesson_no": number,
+                    "days_open": open_days,
+                }
+            )
+    return Attendance([rows[s] for s in sorted(rows)], unexplained)

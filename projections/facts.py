@@ -1,0 +1,398 @@
+"""Journal facts: the bitemporal rows every report reads (gradebook, attendance, summary
+sheet, monitoring).
+
+Each row version carries `valid_from`/`valid_to` in record time (the event's timestamp, UTC,
+ISO text of one fixed width so text order is time order). A correction closes the current
+row and opens the next one, so "as of T" is `valid_from <= T AND (valid_to IS NULL OR
+valid_to > T)` and "now" is `valid_to IS NULL`. Every row carries its organisation.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.sql import Cursor
+from domain.journal import StudentJournal, debt_status, notice_absence_id, notice_days
+from domain.lessons import SubjectPage
+from domain.reference import AcademicYear
+
+J = StudentJournal
+P = SubjectPage
+
+
+def stamp(moment: datetime) -> str:
+    """Record time as sortable text: UTC, microseconds, fixed width."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+VALID_NOW = "valid_to IS NULL"
+VALID_AT = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
+
+_MARK_COLS = (
+    "org_id, year_id, student_id, subject_id, mark_id, seq, lesson_date, lesson_no, "
+    "work_kind, weight, value, status, recorded_by, valid_from, valid_to"
+)
+_ABS_COLS = (
+    "org_id, year_id, student_id, subject_id, absence_id, seq, lesson_date, lesson_no, "
+    "code, reason, status, source, present_at, recorded_by, valid_from, valid_to"
+)
+_ATT_COLS = (
+    "org_id, year_id, student_id, subject_id, period_id, attestation_id, seq, result, "
+    "debt, recorded_by, valid_from, valid_to"
+)
+_LES_COLS = (
+    "org_id, year_id, group_id, subject_id, lesson_id, seq, lesson_date, lesson_no, "
+    "topic, homework, substitute_id, status, recorded_by, valid_from, valid_to"
+)
+_MEM_COLS = "org_id, year_id, group_id, student_id, seq, from_date, to_date, valid_from, valid_to"
+
+
+def _placeholders(cols: str) -> str:
+    return ", ".join("?" for _ in cols.split(","))
+
+
+class JournalFacts:
+    name: str = "journal_facts"
+    handles: tuple[type[Any], ...] = (
+        J.Opened,
+        J.MarkRecorded,
+        J.MarkCorrected,
+        J.MarkCancelled,
+        J.AbsenceRecorded,
+        J.AbsenceReasonSet,
+        J.AbsenceWithdrawn,
+        J.AbsenceNoticeFiled,
+        J.AttestationRecorded,
+        J.AttestationCorrected,
+        J.DiaryAcknowledged,
+        P.Opened,
+        P.LessonRecorded,
+        P.LessonChanged,
+        P.SubstituteAssigned,
+        P.LessonCancelled,
+        AcademicYear.Opened,
+        AcademicYear.MembershipChanged,
+    )
+
+    def ddl(self) -> list[str]:
+        text = "TEXT"
+        integer = "INTEGER"
+        types = {"seq": integer, "lesson_no": integer, "weight": integer, "value": integer}
+
+        def columns(cols: str) -> str:
+            return ", ".join(f"{c.strip()} {types.get(c.strip(), text)}" for c in cols.split(","))
+
+        return [
+            """CREATE TABLE IF NOT EXISTS rm_streams (
+                stream_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, year_id TEXT NOT NULL,
+                owner_id TEXT, subject_id TEXT)""",
+            f"CREATE TABLE IF NOT EXISTS rm_marks ({columns(_MARK_COLS)}, "
+            "PRIMARY KEY (mark_id, seq))",
+            "CREATE INDEX IF NOT EXISTS rm_marks_by_page ON rm_marks "
+            "(org_id, year_id, subject_id, student_id)",
+            f"CREATE TABLE IF NOT EXISTS rm_absences ({columns(_ABS_COLS)}, "
+            "PRIMARY KEY (absence_id, seq))",
+            "CREATE INDEX IF NOT EXISTS rm_absences_by_student ON rm_absences "
+            "(org_id, year_id, student_id, lesson_date)",
+            f"CREATE TABLE IF NOT EXISTS rm_attestations ({columns(_ATT_COLS)}, "
+            "PRIMARY KEY (attestation_id, seq))",
+            "CREATE INDEX IF NOT EXISTS rm_attestations_by_student ON rm_attestations "
+            "(org_id, year_id, student_id)",
+            f"CREATE TABLE IF NOT EXISTS rm_lessons ({columns(_LES_COLS)}, "
+            "PRIMARY KEY (lesson_id, seq))",
+            "CREATE INDEX IF NOT EXISTS rm_lessons_by_page ON rm_lessons "
+            "(org_id, year_id, group_id, subject_id, lesson_date)",
+            f"CREATE TABLE IF NOT EXISTS rm_memberships ({columns(_MEM_COLS)}, "
+            "PRIMARY KEY (org_id, year_id, group_id, student_id, seq))",
+            """CREATE TABLE IF NOT EXISTS rm_acknowledgements (
+                org_id TEXT NOT NULL, year_id TEXT NOT NULL, student_id TEXT NOT NULL,
+                parent_id TEXT NOT NULL, acknowledged_at TEXT NOT NULL,
+                position BIGINT PRIMARY KEY)""",
+        ]
+
+    def reset(self, cur: Cursor) -> None:
+        for table in (
+            "rm_streams",
+            "rm_marks",
+            "rm_absences",
+            "rm_attestations",
+            "rm_lessons",
+            "rm_memberships",
+            "rm_acknowledgements",
+        ):
+            cur.execute(f"DELETE FROM {table}")
+
+    # --- applying ---------------------------------------------------------------------------
+
+    def apply(self, cur: Cursor, event: Any, position: int) -> None:
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, cur, event, position)
+
+    def _stream(self, cur: Cursor, event: Any) -> tuple[str, str, str | None, str | None]:
+        cur.execute(
+            "SELECT org_id, year_id, owner_id, subject_id FROM rm_streams WHERE stream_id = ?",
+            (str(event.originator_id),),
+        )
+        row = cur.fetchone()
+        return (row[0], row[1], row[2], row[3])
+
+    def _opened(self, cur: Cursor, e: Any, position: int) -> None:
+        owner = getattr(e, "student_id", None) or getattr(e, "group_id", None)
+        cur.execute(
+            "INSERT INTO rm_streams (stream_id, org_id, year_id, owner_id, subject_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (str(e.originator_id), e.org_id, e.year_id, owner, getattr(e, "subject_id", None)),
+        )
+
+    @staticmethod
+    def _next_version(cur: Cursor, table: str, key: str, record_id: str, at: str) -> dict[str, Any]:
+        """Close the current row of a record and return it, to copy into the next version."""
+        cur.execute(f"SELECT * FROM {table} WHERE {key} = ? AND valid_to IS NULL", (record_id,))
+        row = cur.fetchone()
+        cols = {
+            "rm_marks": _MARK_COLS,
+            "rm_absences": _ABS_COLS,
+            "rm_attestations": _ATT_COLS,
+            "rm_lessons": _LES_COLS,
+        }[table]
+        current = dict(zip([c.strip() for c in cols.split(",")], row, strict=True))
+        cur.execute(
+            f"UPDATE {table} SET valid_to = ? WHERE {key} = ? AND seq = ?",
+            (at, record_id, current["seq"]),
+        )
+        current["seq"] = int(current["seq"]) + 1
+        current["valid_from"], current["valid_to"] = at, None
+        return current
+
+    @staticmethod
+    def _insert(cur: Cursor, table: str, cols: str, values: dict[str, Any]) -> None:
+        names = [c.strip() for c in cols.split(",")]
+        cur.execute(
+            f"INSERT INTO {table} ({cols}) VALUES ({_placeholders(cols)})",
+            [values[n] for n in names],
+        )
+
+    def _mark_recorded(self, cur: Cursor, e: Any, position: int) -> None:
+        org, year, student, _ = self._stream(cur, e)
+        self._insert(
+            cur,
+            "rm_marks",
+            _MARK_COLS,
+            {
+                "org_id": org,
+                "year_id": year,
+                "student_id": student,
+                "subject_id": e.subject_id,
+                "mark_id": e.mark_id,
+                "seq": 0,
+                "lesson_date": e.lesson_date.isoformat(),
+                "lesson_no": e.lesson_no,
+                "work_kind": e.work_kind,
+                "weight": e.weight,
+                "value": e.value,
+                "status": "active",
+                "recorded_by": e.actor_id,
+                "valid_from": stamp(e.timestamp),
+                "valid_to": None,
+            },
+        )
+
+    def _mark_changed(self, cur: Cursor, e: Any, position: int) -> None:
+        row = self._next_version(cur, "rm_marks", "mark_id", e.mark_id, stamp(e.timestamp))
+        if isinstance(e, J.MarkCorrected):
+            row["value"] = e.value
+        else:
+            row["status"] = "cancelled"
+        self._insert(cur, "rm_marks", _MARK_COLS, row)
+
+    def _absence_recorded(self, cur: Cursor, e: Any, position: int) -> None:
+        org, year, student, _ = self._stream(cur, e)
+        self._insert(
+            cur,
+            "rm_absences",
+            _ABS_COLS,
+            {
+                "org_id": org,
+                "year_id": year,
+                "student_id": student,
+                "subject_id": e.subject_id,
+                "absence_id": e.absence_id,
+                "seq": 0,
+                "lesson_date": e.lesson_date.isoformat(),
+                "lesson_no": e.lesson_no,
+                "code": e.code,
+                "reason": e.reason,
+                "status": "active",
+                "source": e.source,
+                "present_at": "[]",
+                "recorded_by": e.actor_id,
+                "valid_from": stamp(e.timestamp),
+                "valid_to": None,
+            },
+        )
+
+    def _notice_filed(self, cur: Cursor, e: Any, position: int) -> None:
+        org, year, student, _ = self._stream(cur, e)
+        for day in notice_days(e.from_date, e.to_date):
+            self._insert(
+                cur,
+                "rm_absences",
+                _ABS_COLS,
+                {
+                    "org_id": org,
+                    "year_id": year,
+                    "student_id": student,
+                    "subject_id": None,
+                    "absence_id": notice_absence_id(e.notice_id, day),
+                    "seq": 0,
+                    "lesson_date": day.isoformat(),
+                    "lesson_no": None,
+                    "code": "НУ",
+                    "reason": e.reason,
+                    "status": "active",
+                    "source": "parent_notice",
+                    "present_at": "[]",
+                    "recorded_by": e.actor_id,
+                    "valid_from": stamp(e.timestamp),
+                    "valid_to": None,
+                },
+            )
+
+    def _absence_changed(self, cur: Cursor, e: Any, position: int) -> None:
+        row = self._next_version(cur, "rm_absences", "absence_id", e.absence_id, stamp(e.timestamp))
+        if isinstance(e, J.AbsenceReasonSet):
+            row["code"], row["reason"] = e.code, e.reason
+        elif row["subject_id"] is None and e.subject_id is not None:
+            present = json.loads(row["present_at"])
+            present.append([e.subject_id, e.lesson_no])
+            row["present_at"] = json.dumps(present, ensure_ascii=False)
+        else:
+            row["status"] = "withdrawn"
+        self._insert(cur, "rm_absences", _ABS_COLS, row)
+
+    def _attestation_recorded(self, cur: Cursor, e: Any, position: int) -> None:
+        org, year, student, _ = self._stream(cur, e)
+        self._insert(
+            cur,
+            "rm_attestations",
+            _ATT_COLS,
+            {
+                "org_id": org,
+                "year_id": year,
+                "student_id": student,
+                "subject_id": e.subject_id,
+                "period_id": e.period_id,
+                "attestation_id": e.attestation_id,
+                "seq": 0,
+                "result": e.result,
+                "debt": debt_status(e.result, False),
+                "recorded_by": e.actor_id,
+                "valid_from": stamp(e.timestamp),
+                "valid_to": None,
+            },
+        )
+
+    def _attestation_corrected(self, cur: Cursor, e: Any, position: int) -> None:
+        row = self._next_version(
+            cur, "rm_attestations", "attestation_id", e.attestation_id, stamp(e.timestamp)
+        )
+        row["result"] = e.result
+        row["debt"] = debt_status(e.result, row["debt"] is not None)
+        self._insert(cur, "rm_attestations", _ATT_COLS, row)
+
+    def _acknowledged(self, cur: Cursor, e: Any, position: int) -> None:
+        org, year, student, _ = self._stream(cur, e)
+        cur.execute(
+            "INSERT INTO rm_acknowledgements (org_id, year_id, student_id, parent_id, "
+            "acknowledged_at, position) VALUES (?, ?, ?, ?, ?, ?)",
+            (org, year, student, e.actor_id, stamp(e.timestamp), position),
+        )
+
+    def _lesson_recorded(self, cur: Cursor, e: Any, position: int) -> None:
+        org, year, group, subject = self._stream(cur, e)
+        self._insert(
+            cur,
+            "rm_lessons",
+            _LES_COLS,
+            {
+                "org_id": org,
+                "year_id": year,
+                "group_id": group,
+                "subject_id": subject,
+                "lesson_id": e.lesson_id,
+                "seq": 0,
+                "lesson_date": e.lesson_date.isoformat(),
+                "lesson_no": e.lesson_no,
+                "topic": e.topic,
+                "homework": e.homework,
+                "substitute_id": e.substitute_id,
+                "status": "active",
+                "recorded_by": e.actor_id,
+                "valid_from": stamp(e.timestamp),
+                "valid_to": None,
+            },
+        )
+
+    def _lesson_changed(self, cur: Cursor, e: Any, position: int) -> None:
+        row = self._next_version(cur, "rm_lessons", "lesson_id", e.lesson_id, stamp(e.timestamp))
+        if isinstance(e, P.LessonChanged):
+            row["topic"], row["homework"] = e.after["topic"], e.after["homework"]
+        elif isinstance(e, P.SubstituteAssigned):
+            row["substitute_id"] = e.teacher_id
+        else:
+            row["status"] = "cancelled"
+        self._insert(cur, "rm_lessons", _LES_COLS, row)
+
+    def _membership_changed(self, cur: Cursor, e: Any, position: int) -> None:
+        org, year, _, _ = self._stream(cur, e)
+        at = stamp(e.timestamp)
+        key = (org, year, e.group_id, e.student_id)
+        cur.execute(
+            "SELECT MAX(seq) FROM rm_memberships WHERE org_id = ? AND year_id = ? "
+            "AND group_id = ? AND student_id = ?",
+            key,
+        )
+        last = cur.fetchone()[0]
+        if last is not None:
+            cur.execute(
+                "UPDATE rm_memberships SET valid_to = ? WHERE org_id = ? AND year_id = ? "
+                "AND group_id = ? AND student_id = ? AND valid_to IS NULL",
+                (at, *key),
+            )
+        if e.after is not None:
+            cur.execute(
+                f"INSERT INTO rm_memberships ({_MEM_COLS}) VALUES ({_placeholders(_MEM_COLS)})",
+                (
+                    *key,
+                    0 if last is None else int(last) + 1,
+                    e.after["from"],
+                    e.after["to"],
+                    at,
+                    None,
+                ),
+            )
+
+
+_HANDLERS: dict[type[Any], Any] = {
+    J.Opened: JournalFacts._opened,
+    P.Opened: JournalFacts._opened,
+    AcademicYear.Opened: JournalFacts._opened,
+    J.MarkRecorded: JournalFacts._mark_recorded,
+    J.MarkCorrected: JournalFacts._mark_changed,
+    J.MarkCancelled: JournalFacts._mark_changed,
+    J.AbsenceRecorded: JournalFacts._absence_recorded,
+    J.AbsenceNoticeFiled: JournalFacts._notice_filed,
+    J.AbsenceReasonSet: JournalFacts._absence_changed,
+    J.AbsenceWithdrawn: JournalFacts._absence_changed,
+    J.AttestationRecorded: JournalFacts._attestation_recorded,
+    J.AttestationCorrected: JournalFacts._attestation_corrected,
+    J.DiaryAcknowledged: JournalFacts._acknowledged,
+    P.LessonRecorded: JournalFacts._lesson_recorded,
+    P.LessonChanged: JournalFacts._lesson_changed,
+    P.SubstituteAssigned: JournalFacts._lesson_changed,
+    P.LessonCancelled: JournalFacts._lesson_changed,
+    AcademicYear.MembershipChanged: JournalFacts._membership_changed,
+}
