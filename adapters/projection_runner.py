@@ -80,8 +80,13 @@ class ProjectionRunner:
                 inclusive_of_start=False,
             )
             to_event: Callable[[Any], Any] = self.app.mapper.to_domain_event
-            for notification in notifications:
-                projection.apply(cur, to_event(notification), notification.id)
+            events = [(to_event(n), n.id) for n in notifications]
+            apply_batch = getattr(projection, "apply_batch", None)
+            if apply_batch is not None:
+                apply_batch(cur, events)
+            else:
+                for event, position in events:
+                    projection.apply(cur, event, position)
             full = len(notifications) == self.batch_size
             position = notifications[-1].id if full else head
             cur.execute(

@@ -49,6 +49,16 @@ _LES_COLS = (
 _MEM_COLS = "org_id, year_id, group_id, student_id, seq, from_date, to_date, valid_from, valid_to"
 
 
+_STREAM_COLS = "stream_id, org_id, year_id, owner_id, subject_id"
+_COLUMNS = {
+    "rm_streams": _STREAM_COLS,
+    "rm_marks": _MARK_COLS,
+    "rm_absences": _ABS_COLS,
+    "rm_attestations": _ATT_COLS,
+    "rm_lessons": _LES_COLS,
+}
+
+
 def _placeholders(cols: str) -> str:
     return ", ".join("?" for _ in cols.split(","))
 
@@ -75,6 +85,12 @@ class JournalFacts:
         AcademicYear.Opened,
         AcademicYear.MembershipChanged,
     )
+
+    def __init__(self) -> None:
+        # Stream -> (org, year, owner, subject): written once by the stream's first event and
+        # never changed, so it can be cached across batches (reset() forgets it).
+        self._owners: dict[str, tuple[str, str, str | None, str | None]] = {}
+        self._pending: dict[str, list[dict[str, Any]]] = {}
 
     def ddl(self) -> list[str]:
         text = "TEXT"
@@ -113,6 +129,8 @@ class JournalFacts:
         ]
 
     def reset(self, cur: Cursor) -> None:
+        self._owners.clear()
+        self._pending = {}
         for table in (
             "rm_streams",
             "rm_marks",
@@ -126,39 +144,68 @@ class JournalFacts:
 
     # --- applying ---------------------------------------------------------------------------
 
+    def apply_batch(self, cur: Cursor, events: list[tuple[Any, int]]) -> None:
+        """Apply a batch: new rows are buffered and written with one executemany per table;
+        a change to an earlier row first flushes the buffer, then reads the row back."""
+        self._pending = {}  # nothing survives a batch that failed and was rolled back
+        for event, position in events:
+            handler = _HANDLERS.get(type(event))
+            if handler is not None:
+                handler(self, cur, event, position)
+        self._flush(cur)
+
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        handler = _HANDLERS.get(type(event))
-        if handler is not None:
-            handler(self, cur, event, position)
+        self.apply_batch(cur, [(event, position)])
+
+    def _flush(self, cur: Cursor) -> None:
+        for table, rows in self._pending.items():
+            if rows:
+                cols = _COLUMNS[table]
+                names = [c.strip() for c in cols.split(",")]
+                cur.executemany(
+                    f"INSERT INTO {table} ({cols}) VALUES ({_placeholders(cols)})",
+                    [[row[n] for n in names] for row in rows],
+                )
+        self._pending = {}
 
     def _stream(self, cur: Cursor, event: Any) -> tuple[str, str, str | None, str | None]:
-        cur.execute(
-            "SELECT org_id, year_id, owner_id, subject_id FROM rm_streams WHERE stream_id = ?",
-            (str(event.originator_id),),
-        )
-        row = cur.fetchone()
-        return (row[0], row[1], row[2], row[3])
+        stream = str(event.originator_id)
+        owner = self._owners.get(stream)
+        if owner is None:
+            self._flush(cur)
+            cur.execute(
+                "SELECT org_id, year_id, owner_id, subject_id FROM rm_streams WHERE stream_id = ?",
+                (stream,),
+            )
+            row = cur.fetchone()
+            owner = (row[0], row[1], row[2], row[3])
+            self._owners[stream] = owner
+        return owner
 
     def _opened(self, cur: Cursor, e: Any, position: int) -> None:
         owner = getattr(e, "student_id", None) or getattr(e, "group_id", None)
-        cur.execute(
-            "INSERT INTO rm_streams (stream_id, org_id, year_id, owner_id, subject_id) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (str(e.originator_id), e.org_id, e.year_id, owner, getattr(e, "subject_id", None)),
+        stream = str(e.originator_id)
+        self._owners[stream] = (e.org_id, e.year_id, owner, getattr(e, "subject_id", None))
+        self._insert(
+            cur,
+            "rm_streams",
+            {
+                "stream_id": stream,
+                "org_id": e.org_id,
+                "year_id": e.year_id,
+                "owner_id": owner,
+                "subject_id": getattr(e, "subject_id", None),
+            },
         )
 
-    @staticmethod
-    def _next_version(cur: Cursor, table: str, key: str, record_id: str, at: str) -> dict[str, Any]:
+    def _next_version(
+        self, cur: Cursor, table: str, key: str, record_id: str, at: str
+    ) -> dict[str, Any]:
         """Close the current row of a record and return it, to copy into the next version."""
+        self._flush(cur)
         cur.execute(f"SELECT * FROM {table} WHERE {key} = ? AND valid_to IS NULL", (record_id,))
         row = cur.fetchone()
-        cols = {
-            "rm_marks": _MARK_COLS,
-            "rm_absences": _ABS_COLS,
-            "rm_attestations": _ATT_COLS,
-            "rm_lessons": _LES_COLS,
-        }[table]
-        current = dict(zip([c.strip() for c in cols.split(",")], row, strict=True))
+        current = dict(zip([c.strip() for c in _COLUMNS[table].split(",")], row, strict=True))
         cur.execute(
             f"UPDATE {table} SET valid_to = ? WHERE {key} = ? AND seq = ?",
             (at, record_id, current["seq"]),
@@ -167,20 +214,14 @@ class JournalFacts:
         current["valid_from"], current["valid_to"] = at, None
         return current
 
-    @staticmethod
-    def _insert(cur: Cursor, table: str, cols: str, values: dict[str, Any]) -> None:
-        names = [c.strip() for c in cols.split(",")]
-        cur.execute(
-            f"INSERT INTO {table} ({cols}) VALUES ({_placeholders(cols)})",
-            [values[n] for n in names],
-        )
+    def _insert(self, cur: Cursor, table: str, values: dict[str, Any]) -> None:
+        self._pending.setdefault(table, []).append(values)
 
     def _mark_recorded(self, cur: Cursor, e: Any, position: int) -> None:
         org, year, student, _ = self._stream(cur, e)
         self._insert(
             cur,
             "rm_marks",
-            _MARK_COLS,
             {
                 "org_id": org,
                 "year_id": year,
@@ -206,14 +247,13 @@ class JournalFacts:
             row["value"] = e.value
         else:
             row["status"] = "cancelled"
-        self._insert(cur, "rm_marks", _MARK_COLS, row)
+        self._insert(cur, "rm_marks", row)
 
     def _absence_recorded(self, cur: Cursor, e: Any, position: int) -> None:
         org, year, student, _ = self._stream(cur, e)
         self._insert(
             cur,
             "rm_absences",
-            _ABS_COLS,
             {
                 "org_id": org,
                 "year_id": year,
@@ -240,7 +280,6 @@ class JournalFacts:
             self._insert(
                 cur,
                 "rm_absences",
-                _ABS_COLS,
                 {
                     "org_id": org,
                     "year_id": year,
@@ -271,14 +310,13 @@ class JournalFacts:
             row["present_at"] = json.dumps(present, ensure_ascii=False)
         else:
             row["status"] = "withdrawn"
-        self._insert(cur, "rm_absences", _ABS_COLS, row)
+        self._insert(cur, "rm_absences", row)
 
     def _attestation_recorded(self, cur: Cursor, e: Any, position: int) -> None:
         org, year, student, _ = self._stream(cur, e)
         self._insert(
             cur,
             "rm_attestations",
-            _ATT_COLS,
             {
                 "org_id": org,
                 "year_id": year,
@@ -301,7 +339,7 @@ class JournalFacts:
         )
         row["result"] = e.result
         row["debt"] = debt_status(e.result, row["debt"] is not None)
-        self._insert(cur, "rm_attestations", _ATT_COLS, row)
+        self._insert(cur, "rm_attestations", row)
 
     def _acknowledged(self, cur: Cursor, e: Any, position: int) -> None:
         org, year, student, _ = self._stream(cur, e)
@@ -316,7 +354,6 @@ class JournalFacts:
         self._insert(
             cur,
             "rm_lessons",
-            _LES_COLS,
             {
                 "org_id": org,
                 "year_id": year,
@@ -344,10 +381,11 @@ class JournalFacts:
             row["substitute_id"] = e.teacher_id
         else:
             row["status"] = "cancelled"
-        self._insert(cur, "rm_lessons", _LES_COLS, row)
+        self._insert(cur, "rm_lessons", row)
 
     def _membership_changed(self, cur: Cursor, e: Any, position: int) -> None:
         org, year, _, _ = self._stream(cur, e)
+        self._flush(cur)
         at = stamp(e.timestamp)
         key = (org, year, e.group_id, e.student_id)
         cur.execute(
@@ -396,3 +434,12 @@ _HANDLERS: dict[type[Any], Any] = {
     P.LessonCancelled: JournalFacts._lesson_changed,
     AcademicYear.MembershipChanged: JournalFacts._membership_changed,
 }
+
+
+def year_streams(cur: Cursor, org_id: str, year_id: str) -> list[str]:
+    """Every stream of an academic year: the year itself, its journals and subject pages."""
+    cur.execute(
+        "SELECT stream_id FROM rm_streams WHERE org_id = ? AND year_id = ? ORDER BY stream_id",
+        (org_id, year_id),
+    )
+    return [str(r[0]) for r in cur.fetchall()]

@@ -34,7 +34,6 @@ from domain.lessons import SubjectPage
 from domain.reference import AcademicYear, Organisation, Person
 from projections.facts import JournalFacts
 from projections.locator import RecordLocator
-from projections.streams import Streams
 
 A = TypeVar("A", bound=Audited)
 
@@ -81,11 +80,10 @@ class JournalCore(Application[UUID]):
         self._references_lock = threading.Lock()
         create_tables(db)
         self.locator = RecordLocator()
-        self.streams = Streams()
         # Kept current by every write before it answers (lookups by record id).
         self.indexes = ProjectionRunner(self, db, [self.locator])
         # Reports' read models: followed in the background, or by `ejournal projections run`.
-        self.read_models = ProjectionRunner(self, db, [JournalFacts(), self.streams])
+        self.read_models = ProjectionRunner(self, db, [JournalFacts()])
         self.written: Callable[[], None] = lambda: None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters.settings import Settings
 from api.bootstrap import Services
-from projections.facts import JournalFacts
+from projections import facts as facts_module
 
 
 def main() -> None:
@@ -22,17 +22,19 @@ def main() -> None:
     runner = services.journal.read_models
     runner.batch_size = 7
     applied = 0
-    facts = runner.projections["journal_facts"]
-    original = JournalFacts.apply
 
-    def apply(cur: Any, event: Any, position: int) -> None:
-        nonlocal applied
-        original(facts, cur, event, position)  # type: ignore[arg-type]
-        applied += 1
-        if limit and applied >= limit:
-            os.kill(os.getpid(), signal.SIGKILL)  # no commit, no cleanup: a real crash
+    def counting(handler: Any) -> Any:
+        def handle(projection: Any, cur: Any, event: Any, position: int) -> None:
+            nonlocal applied
+            handler(projection, cur, event, position)
+            applied += 1
+            if limit and applied >= limit:
+                os.kill(os.getpid(), signal.SIGKILL)  # no commit, no cleanup: a real crash
 
-    facts.apply = apply  # type: ignore[method-assign]
+        return handle
+
+    for kind, handler in list(facts_module._HANDLERS.items()):
+        facts_module._HANDLERS[kind] = counting(handler)
     runner.catch_up()
     services.close()
 
