@@ -130,7 +130,9 @@ class AbsenceUseCases(MarkUseCases):
                 actor, year, located.student_id, subject, absence.lesson_date
             ),
         )
-        if absence.source != "parent_notice":
+        # A teacher removes an absence set from a parent's or curator's notice (R-ABS-3);
+        # a teacher's own entries only they (or a deputy) change.
+        if absence.source == "teacher":
             authorise_own_entry_change(role, actor, absence.recorded_by)
         late = current_entry_is_late(
             role=role,
