@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from adapters.sql import Cursor
 from domain.reference import Period
-from projections.queries import marks, mean, members, round_half, validity
+from projections.queries import marks, members, round_half, validity
 
 
 @dataclass
@@ -38,6 +39,7 @@ def summary_sheet(
     ends_on: Any,
     rounding: str = "half_up",
     as_of: datetime | None = None,
+    explain: bool = False,
 ) -> list[SummaryRow]:
     """`subjects`: each subject's attestation periods, in order; the last period's result
     (attested or computed) is the subject's final one."""
@@ -53,24 +55,61 @@ def summary_sheet(
         [org_id, year_id, *students, *at],
     )
     attested = {(r[0], r[1], r[2]): (r[3], r[4]) for r in cur.fetchall()}
-    cur.execute(
-        f"SELECT student_id, subject_id, mark_id, lesson_date, value, weight FROM rm_marks "
-        f"WHERE org_id = ? AND year_id = ? AND student_id IN ({inside}) AND status = 'active' "
-        f"AND {cond} ORDER BY lesson_date, mark_id",
-        [org_id, year_id, *students, *at],
-    )
-    by_subject: dict[tuple[str, str], list[tuple[str, str, int, int]]] = {}
-    for student_id, subject_id, mark_id, day, value, weight in cur.fetchall():
-        by_subject.setdefault((student_id, subject_id), []).append(
-            (mark_id, day, int(value), int(weight))
+    # Per (student, subject, period): how many active marks and their sum, in SQL; the marks
+    # themselves only when an explanation is asked for.
+    sums: dict[tuple[str, str, str], tuple[int, int]] = {}
+    used: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    spans: dict[tuple[str, Any, Any], list[str]] = {}
+    for subject_id, periods in subjects.items():
+        for period in periods:
+            spans.setdefault((period.period_id, period.starts_on, period.ends_on), []).append(
+                subject_id
+            )
+    for (period_id, first, last), subject_ids in spans.items():
+        params = [
+            org_id,
+            year_id,
+            *students,
+            *subject_ids,
+            first.isoformat(),
+            last.isoformat(),
+            *at,
+        ]
+        where = (
+            f"WHERE org_id = ? AND year_id = ? AND student_id IN ({inside}) "
+            f"AND subject_id IN ({marks(subject_ids)}) AND lesson_date BETWEEN ? AND ? "
+            f"AND status = 'active' AND {cond}"
         )
+        cur.execute(
+            f"SELECT student_id, subject_id, COUNT(*), SUM(value) FROM rm_marks {where} "
+            f"GROUP BY student_id, subject_id",
+            params,
+        )
+        for student_id, subject_id, count, total in cur.fetchall():
+            sums[(student_id, subject_id, period_id)] = (int(count), int(total))
+        if explain:
+            cur.execute(
+                f"SELECT student_id, subject_id, mark_id, lesson_date, value, weight "
+                f"FROM rm_marks {where} ORDER BY lesson_date, mark_id",
+                params,
+            )
+            for student_id, subject_id, mark_id, day, value, weight in cur.fetchall():
+                used.setdefault((student_id, subject_id, period_id), []).append(
+                    {
+                        "mark_id": mark_id,
+                        "lesson_date": day,
+                        "value": int(value),
+                        "weight": int(weight),
+                    }
+                )
     out = []
     for student_id in students:
         row = SummaryRow(student_id)
         for subject_id, periods in sorted(subjects.items()):
             results = []
             for period in periods:
-                found = attested.get((student_id, subject_id, period.period_id))
+                key = (student_id, subject_id, period.period_id)
+                found = attested.get(key)
                 if found is not None:
                     results.append(
                         PeriodResult(
@@ -81,12 +120,8 @@ def summary_sheet(
                         )
                     )
                     continue
-                used = [
-                    m
-                    for m in by_subject.get((student_id, subject_id), [])
-                    if period.starts_on.isoformat() <= m[1] <= period.ends_on.isoformat()
-                ]
-                average = mean([m[2] for m in used])
+                count, total = sums.get(key, (0, 0))
+                average = Decimal(total) / count if count else None
                 result = (
                     str(int(round_half(average, "1", rounding))) if average is not None else None
                 )
@@ -101,15 +136,7 @@ def summary_sheet(
                             "mean": str(round_half(average, "0.01"))
                             if average is not None
                             else None,
-                            "marks": [
-                                {
-                                    "mark_id": m[0],
-                                    "lesson_date": m[1],
-                                    "value": m[2],
-                                    "weight": m[3],
-                                }
-                                for m in used
-                            ],
+                            "marks": used.get(key, []),
                         },
                     )
                 )

@@ -119,6 +119,7 @@ class ReportUseCases(JournalCore):
         group_id: str,
         min_position: int | None = None,
         as_of: datetime | None = None,
+        explain: bool = False,
     ) -> Report:
         year = self.year(actor.org_id, year_id)
         may_read_group_reports(actor, year, group_id, staff_only=(Role.CURATOR,))
@@ -138,6 +139,7 @@ class ReportUseCases(JournalCore):
                 ends_on=year.ends_on,
                 rounding=year.rules.rounding,
                 as_of=as_of,
+                explain=explain,
             )
         return Report(year, rows, position, complete)
 

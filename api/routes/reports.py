@@ -208,7 +208,12 @@ def get_summary_sheet(
     format: Format = None,
 ) -> Any:
     report = services.journal.summary_sheet(
-        actor, year_id=year_id, group_id=group_id, min_position=min_position, as_of=as_of
+        actor,
+        year_id=year_id,
+        group_id=group_id,
+        min_position=min_position,
+        as_of=as_of,
+        explain=explain,
     )
     names = services.personal.names(actor.org_id)
     org = services.journal.organisation(actor.org_id)
