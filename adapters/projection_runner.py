@@ -141,11 +141,23 @@ class ProjectionRunner:
 
     def rebuild(self, name: str, progress: Callable[[str, int], None] | None = None) -> int:
         """Empty a projection's tables and build them again from the first event."""
+        projection = self.projections[name]
+        indexes: dict[str, str] = getattr(projection, "secondary_indexes", dict)()
         with self.db.transaction() as cur:
             self._lock_position(cur, name)
-            self.projections[name].reset(cur)
+            projection.reset(cur)
+            for index in indexes:
+                cur.execute(f"DROP INDEX IF EXISTS {index}")
             cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", (name,))
-        return self.catch_up(name, progress)
+        try:
+            return self.catch_up(name, progress)
+        finally:
+            with self.db.transaction() as cur:
+                for statement in indexes.values():
+                    cur.execute(statement)
+                # Fresh statistics, or the planner guesses from empty tables.
+                for table in getattr(projection, "tables", list)():
+                    cur.execute(f"ANALYZE {table}")
 
 
 class Follower:

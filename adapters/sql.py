@@ -90,6 +90,8 @@ class SQLiteDatabase:
 
 
 class _PgCursor:
+    dialect = "postgresql"
+
     def __init__(self, cur: Any) -> None:
         self._cur = cur
 
@@ -108,6 +110,32 @@ class _PgCursor:
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def empty_table(cur: Any, table: str) -> None:
+    """Remove every row: TRUNCATE on PostgreSQL (fast, transactional), DELETE on SQLite."""
+    if getattr(cur, "dialect", "sqlite") == "postgresql":
+        cur.execute(f"TRUNCATE {table}")
+    else:
+        cur.execute(f"DELETE FROM {table}")
+
+
+def insert_rows(
+    cur: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert many rows at once: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    if hasattr(cur, "copy_rows"):
+        cur.copy_rows(table, columns, rows)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 class PostgresDatabase:

@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.sql import Cursor
+from adapters.sql import Cursor, empty_table, insert_rows
 from domain.journal import StudentJournal, debt_status, notice_absence_id, notice_days
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear
@@ -50,6 +50,13 @@ _MEM_COLS = "org_id, year_id, group_id, student_id, seq, from_date, to_date, val
 
 
 _STREAM_COLS = "stream_id, org_id, year_id, owner_id, subject_id"
+# The record id column of each versioned table.
+_KEYS = {
+    "rm_marks": "mark_id",
+    "rm_absences": "absence_id",
+    "rm_attestations": "attestation_id",
+    "rm_lessons": "lesson_id",
+}
 _COLUMNS = {
     "rm_streams": _STREAM_COLS,
     "rm_marks": _MARK_COLS,
@@ -91,6 +98,8 @@ class JournalFacts:
         # never changed, so it can be cached across batches (reset() forgets it).
         self._owners: dict[str, tuple[str, str, str | None, str | None]] = {}
         self._pending: dict[str, list[dict[str, Any]]] = {}
+        # (table, record id) -> the buffered row that is still its current version.
+        self._open_rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def ddl(self) -> list[str]:
         text = "TEXT"
@@ -131,23 +140,30 @@ class JournalFacts:
     def reset(self, cur: Cursor) -> None:
         self._owners.clear()
         self._pending = {}
-        for table in (
-            "rm_streams",
-            "rm_marks",
-            "rm_absences",
-            "rm_attestations",
-            "rm_lessons",
-            "rm_memberships",
-            "rm_acknowledgements",
-        ):
-            cur.execute(f"DELETE FROM {table}")
+        self._open_rows = {}
+        for table in self.tables():
+            empty_table(cur, table)
+
+    def tables(self) -> list[str]:
+        return [*_COLUMNS, "rm_memberships", "rm_acknowledgements"]
+
+    def secondary_indexes(self) -> dict[str, str]:
+        """Indexes a rebuild drops first and builds again at the end (faster than keeping
+        them up to date row by row); ddl() recreates any a crashed rebuild left missing."""
+        return {
+            statement.split()[5]: statement
+            for statement in self.ddl()
+            if statement.startswith("CREATE INDEX")
+        }
 
     # --- applying ---------------------------------------------------------------------------
 
     def apply_batch(self, cur: Cursor, events: list[tuple[Any, int]]) -> None:
         """Apply a batch: new rows are buffered and written with one executemany per table;
         a change to an earlier row first flushes the buffer, then reads the row back."""
-        self._pending = {}  # nothing survives a batch that failed and was rolled back
+        # Nothing survives a batch that failed and was rolled back.
+        self._pending = {}
+        self._open_rows = {}
         for event, position in events:
             handler = _HANDLERS.get(type(event))
             if handler is not None:
@@ -159,20 +175,15 @@ class JournalFacts:
 
     def _flush(self, cur: Cursor) -> None:
         for table, rows in self._pending.items():
-            if rows:
-                cols = _COLUMNS[table]
-                names = [c.strip() for c in cols.split(",")]
-                cur.executemany(
-                    f"INSERT INTO {table} ({cols}) VALUES ({_placeholders(cols)})",
-                    [[row[n] for n in names] for row in rows],
-                )
+            names = [c.strip() for c in _COLUMNS[table].split(",")]
+            insert_rows(cur, table, names, [[row[n] for n in names] for row in rows])
         self._pending = {}
+        self._open_rows = {}
 
     def _stream(self, cur: Cursor, event: Any) -> tuple[str, str, str | None, str | None]:
         stream = str(event.originator_id)
         owner = self._owners.get(stream)
-        if owner is None:
-            self._flush(cur)
+        if owner is None:  # not opened in this batch (that would be cached): read it back
             cur.execute(
                 "SELECT org_id, year_id, owner_id, subject_id FROM rm_streams WHERE stream_id = ?",
                 (stream,),
@@ -201,21 +212,30 @@ class JournalFacts:
     def _next_version(
         self, cur: Cursor, table: str, key: str, record_id: str, at: str
     ) -> dict[str, Any]:
-        """Close the current row of a record and return it, to copy into the next version."""
-        self._flush(cur)
-        cur.execute(f"SELECT * FROM {table} WHERE {key} = ? AND valid_to IS NULL", (record_id,))
-        row = cur.fetchone()
-        current = dict(zip([c.strip() for c in _COLUMNS[table].split(",")], row, strict=True))
-        cur.execute(
-            f"UPDATE {table} SET valid_to = ? WHERE {key} = ? AND seq = ?",
-            (at, record_id, current["seq"]),
-        )
+        """Close the current row of a record and return it, to copy into the next version.
+
+        A row still in this batch's buffer is closed there; otherwise it is read back."""
+        pending = self._open_rows.get((table, record_id))
+        if pending is not None:
+            pending["valid_to"] = at
+            current = dict(pending)
+        else:
+            cur.execute(f"SELECT * FROM {table} WHERE {key} = ? AND valid_to IS NULL", (record_id,))
+            row = cur.fetchone()
+            current = dict(zip([c.strip() for c in _COLUMNS[table].split(",")], row, strict=True))
+            cur.execute(
+                f"UPDATE {table} SET valid_to = ? WHERE {key} = ? AND seq = ?",
+                (at, record_id, current["seq"]),
+            )
         current["seq"] = int(current["seq"]) + 1
         current["valid_from"], current["valid_to"] = at, None
         return current
 
     def _insert(self, cur: Cursor, table: str, values: dict[str, Any]) -> None:
         self._pending.setdefault(table, []).append(values)
+        key = _KEYS.get(table)
+        if key is not None:
+            self._open_rows[(table, values[key])] = values
 
     def _mark_recorded(self, cur: Cursor, e: Any, position: int) -> None:
         org, year, student, _ = self._stream(cur, e)
@@ -385,7 +405,6 @@ class JournalFacts:
 
     def _membership_changed(self, cur: Cursor, e: Any, position: int) -> None:
         org, year, _, _ = self._stream(cur, e)
-        self._flush(cur)
         at = stamp(e.timestamp)
         key = (org, year, e.group_id, e.student_id)
         cur.execute(
