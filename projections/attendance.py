@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.sql import Cursor
-from projections.queries import marks, members, validity
+from projections.queries import absences_in_stays, marks, members, notice_lessons, validity
 
 CODES = ("Н", "НУ", "НН", "Б")
 SOURCES = ("teacher", "curator", "parent_notice")
@@ -68,17 +68,13 @@ def attendance(
         [org_id, year_id, *students, *span, *at],
     )
     unexplained = []
-    for student_id, absence_id, subject, day, number, code, source, present in cur.fetchall():
-        if not any(m.covers(date.fromisoformat(day)) for m in stays[student_id]):
-            continue
+    found, recorded = absences_in_stays(cur.fetchall(), stays)
+    for student_id, absence_id, subject, day, number, code, source, present in found:
         if subject is None:
-            attended = {(s, n) for s, n in json.loads(present)}
             lessons = lessons_by_day.get(day, [])
-            count = (
-                sum(1 for s, n in lessons if (s, n) not in attended and (s, None) not in attended)
-                if lessons
-                else 1
-            )
+            attended = {(s, n) for s, n in json.loads(present)}
+            covered = notice_lessons(lessons, attended, recorded.get((student_id, day), set()))
+            count = len(covered) if lessons else 1
         else:
             count = 1
         row = rows[student_id]

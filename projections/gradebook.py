@@ -10,7 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.sql import Cursor
-from projections.queries import marks, mean, members, round_half, validity
+from projections.queries import (
+    absences_in_stays,
+    marks,
+    mean,
+    members,
+    notice_lessons,
+    round_half,
+    validity,
+)
 
 
 @dataclass
@@ -90,18 +98,19 @@ def gradebook(
         f"ORDER BY lesson_date, lesson_no, absence_id",
         [org_id, year_id, *students, subject_id, *span, *at],
     )
-    for student_id, absence_id, subj, day, number, code, source, present in cur.fetchall():
-        if not any(m.covers(date.fromisoformat(day)) for m in stays[student_id]):
-            continue
+    found, recorded = absences_in_stays(cur.fetchall(), stays)
+    for student_id, absence_id, subj, day, number, code, source, present in found:
         entry = {"absence_id": absence_id, "lesson_date": day, "code": code, "source": source}
         if subj is not None:
             rows[student_id].absences.append({**entry, "lesson_no": number})
             continue
         # A parent's notice: every lesson of the subject that day, unless found present.
         attended = {(s, n) for s, n in json.loads(present)}
-        for lesson_no in lessons_by_day.get(day, []):
-            if (subject_id, lesson_no) not in attended and (subject_id, None) not in attended:
-                rows[student_id].absences.append({**entry, "lesson_no": lesson_no})
+        day_lessons = [(subject_id, n) for n in lessons_by_day.get(day, [])]
+        for _, lesson_no in notice_lessons(
+            day_lessons, attended, recorded.get((student_id, day), set())
+        ):
+            rows[student_id].absences.append({**entry, "lesson_no": lesson_no})
     cur.execute(
         f"SELECT student_id, attestation_id, result, debt FROM rm_attestations "
         f"WHERE org_id = ? AND year_id = ? AND subject_id = ? AND period_id = ? "

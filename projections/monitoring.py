@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from adapters.sql import Cursor
-from projections.facts import VALID_NOW
+from projections.facts import VALID_NOW, stamp
 from projections.queries import marks, members, round_half
 
 
@@ -25,6 +26,7 @@ def monitoring(
     to_date: date,
     teachers: list[str],
     parents: dict[str, list[str]],
+    zone: ZoneInfo,
 ) -> dict[str, Any]:
     """`teachers`: assigned to the group; `parents`: each student's parents."""
     span = [from_date.isoformat(), to_date.isoformat()]
@@ -68,7 +70,13 @@ def monitoring(
     cur.execute(
         f"SELECT DISTINCT parent_id FROM rm_acknowledgements WHERE org_id = ? AND year_id = ? "
         f"AND student_id IN ({inside}) AND acknowledged_at >= ? AND acknowledged_at < ?",
-        [org_id, year_id, *students, from_date.isoformat(), _day_after(to_date)],
+        [
+            org_id,
+            year_id,
+            *students,
+            _school_day_start(from_date, zone),
+            _school_day_start(to_date + timedelta(days=1), zone),
+        ],
     )
     acknowledged = sorted({r[0] for r in cur.fetchall()} & set(all_parents))
     with_topic = sum(1 for r in lessons if r[1])
@@ -93,5 +101,6 @@ def monitoring(
     }
 
 
-def _day_after(day: date) -> str:
-    return (day + timedelta(days=1)).isoformat()
+def _school_day_start(day: date, zone: ZoneInfo) -> str:
+    """The record-time stamp at which the school's `day` begins in its time zone."""
+    return stamp(datetime.combine(day, time(0), tzinfo=zone))

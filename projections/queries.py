@@ -69,3 +69,34 @@ def mean(values: list[int], weights: list[int] | None = None) -> Decimal | None:
     weights = weights or [1] * len(values)
     total = sum((Decimal(v) * w for v, w in zip(values, weights, strict=True)), Decimal(0))
     return total / Decimal(sum(weights))
+
+
+def notice_lessons(
+    lessons: list[tuple[str, int]],
+    attended: set[tuple[str, int | None]],
+    recorded: set[tuple[str, int | None]],
+) -> list[tuple[str, int]]:
+    """The lessons of a day a parent's notice still covers: not those the student was found
+    at, nor those a teacher recorded an absence for already (counted once, as recorded)."""
+
+    def named(pairs: set[tuple[str, int | None]], subject: str, number: int) -> bool:
+        return (subject, number) in pairs or (subject, None) in pairs
+
+    return [
+        (subject, number)
+        for subject, number in lessons
+        if not named(attended, subject, number) and not named(recorded, subject, number)
+    ]
+
+
+def absences_in_stays(
+    rows: list[Any], stays: dict[str, list[Member]]
+) -> tuple[list[Any], dict[tuple[str, str], set[tuple[str, int | None]]]]:
+    """Absence rows (student, id, subject, day, lesson_no, ...) inside the students' stays in
+    the group, and per (student, day) the lessons a teacher recorded an absence for."""
+    kept = [r for r in rows if any(m.covers(date.fromisoformat(r[3])) for m in stays[r[0]])]
+    recorded: dict[tuple[str, str], set[tuple[str, int | None]]] = {}
+    for student_id, _, subject, day, number, *_ in kept:
+        if subject is not None:
+            recorded.setdefault((student_id, day), set()).add((subject, number))
+    return kept, recorded

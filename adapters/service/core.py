@@ -174,11 +174,14 @@ class JournalCore(Application[UUID]):
     def year_or_current(self, org_id: str, year_id: str | None) -> AcademicYear:
         return self.year(org_id, year_id) if year_id else self.current_year(org_id)
 
+    def zone_of(self, org_id: str) -> ZoneInfo:
+        """The organisation's time zone: the roster's, else the deployment's default."""
+        org = self.organisation(org_id)
+        return ZoneInfo(org.timezone) if org is not None and org.timezone else self.zone
+
     def today(self, org_id: str) -> date:
         """The organisation's date now: the school's day, not the server's."""
-        org = self.organisation(org_id)
-        zone = ZoneInfo(org.timezone) if org is not None and org.timezone else self.zone
-        return self.clock.now().astimezone(zone).date()
+        return self.clock.now().astimezone(self.zone_of(org_id)).date()
 
     def children(self, actor: Actor) -> list[str]:
         if not actor.has(Role.PARENT):

@@ -170,6 +170,7 @@ class ReportUseCases(JournalCore):
                 to_date=to_date,
                 teachers=teachers,
                 parents=parents,
+                zone=self.zone_of(actor.org_id),
             )
         return Report(year, figures, position, complete)
 
