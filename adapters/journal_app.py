@@ -10,6 +10,7 @@ from adapters.service.absences import AbsenceUseCases
 from adapters.service.attestations import AttestationUseCases, Debt
 from adapters.service.core import Conflict, Written, read_copy
 from adapters.service.lessons import LessonUseCases
+from adapters.service.people import PeopleUseCases
 from adapters.service.reading import JournalView, ReadingUseCases
 from adapters.service.reports import Report, ReportUseCases
 from adapters.service.years import YearClosing, YearUseCases
@@ -33,5 +34,6 @@ class EJournal(
     YearUseCases,
     ReadingUseCases,
     ReportUseCases,
+    PeopleUseCases,
 ):
     """The ejournal application (the library's `Application`): all use cases."""

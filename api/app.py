@@ -21,6 +21,7 @@ from api.routes import (
     lessons,
     marks,
     notices,
+    people,
     reports,
     roster,
     years,
@@ -74,6 +75,7 @@ def create_app(
         journal,
         reports,
         years,
+        people,
     ):
         app.include_router(module.router)
     return app

@@ -8,6 +8,7 @@ from adapters.accounts import Accounts, PersonalData
 from adapters.clock import Clock, SystemClock
 from adapters.journal_app import EJournal
 from adapters.passwords import Passwords
+from adapters.security import Security
 from adapters.settings import Settings
 from adapters.sql import Database
 from adapters.storage import eventsourcing_env, open_database
@@ -24,6 +25,7 @@ class Services:
     tokens: Tokens
     accounts: Accounts
     personal: PersonalData
+    security: Security
 
     @classmethod
     def build(cls, settings: Settings | None = None, clock: Clock | None = None) -> Services:
@@ -40,6 +42,7 @@ class Services:
             tokens=Tokens(settings.signing_secret(), settings.access_token_minutes),
             accounts=Accounts(db),
             personal=PersonalData(db),
+            security=Security(db, clock),
         )
 
     def close(self) -> None:

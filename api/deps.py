@@ -10,7 +10,9 @@ from fastapi.security import OAuth2PasswordBearer
 from adapters.tokens import InvalidToken, TokenClaims
 from api.bootstrap import Services
 from api.errors import Unauthenticated
-from domain.actors import Actor, Role
+from domain.access import NoPolicy, passes_gate, rule_for
+from domain.actors import STAFF_ROLES, Actor, Role
+from domain.errors import Forbidden, RecordNotFound
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -47,7 +49,25 @@ def authenticate(
     actor = Actor(claims.person_id, role, claims.org_id, roles)
     request.state.actor_id = actor.id
     request.state.actor_role = actor.role
+    request.state.org_id = actor.org_id
+    enforce(request, actor)
     return actor, claims
+
+
+def enforce(request: Request, actor: Actor) -> None:
+    """The first gate of every call: the route's entry in the access table (domain/access.py).
+    Records are checked again, object by object, in the use cases."""
+    route = request.scope.get("route")
+    try:
+        rule = rule_for(request.method, getattr(route, "path", request.url.path))
+    except NoPolicy:
+        raise Forbidden("Для этого действия не задано правило доступа") from None
+    if passes_gate(actor, rule):
+        return
+    if rule.names_a_record and not (actor.roles & STAFF_ROLES):
+        # A student or parent is not told that someone else's record exists.
+        raise RecordNotFound("Запись не найдена")
+    raise Forbidden("Ваша роль не позволяет это действие")
 
 
 def current_actor(session: Annotated[tuple[Actor, TokenClaims], Depends(authenticate)]) -> Actor:

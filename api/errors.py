@@ -35,6 +35,12 @@ class Unauthenticated(Exception):
         self.detail = detail
 
 
+class TooManyAttempts(Exception):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://ejournal.local/problems/{code}",
@@ -85,6 +91,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Unauthenticated)
     def _unauth(_: Request, exc: Unauthenticated) -> JSONResponse:
         return problem(401, "unauthenticated", "Требуется вход в систему", exc.detail)
+
+    @app.exception_handler(TooManyAttempts)
+    def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
+        response = problem(
+            429,
+            "too-many-attempts",
+            "Слишком много попыток входа",
+            f"Вход временно закрыт; повторите через {exc.seconds} с",
+        )
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

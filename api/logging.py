@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 log = structlog.get_logger("ejournal")
 
@@ -57,6 +58,10 @@ def install(app: FastAPI) -> None:
             return response
         finally:
             route = request.scope.get("route")
+            if status in (401, 403) and request.url.path.startswith("/api/"):
+                await run_in_threadpool(
+                    _record_denial, request, status, getattr(route, "path", request.url.path)
+                )
             log.info(
                 "request",
                 method=request.method,
@@ -66,3 +71,22 @@ def install(app: FastAPI) -> None:
                 actor_id=getattr(request.state, "actor_id", None),
                 actor_role=getattr(request.state, "actor_role", None),
             )
+
+
+def _record_denial(request: Request, status: int, route: str) -> None:
+    """Denied calls go to the security log (who, what, when), readable by an admin."""
+    services = getattr(request.app.state, "services", None)
+    if services is None or request.url.path.endswith("/auth/token"):
+        return  # failed logins are recorded by the login itself
+    try:
+        services.security.record(
+            "denied",
+            org_id=getattr(request.state, "org_id", None),
+            actor_id=getattr(request.state, "actor_id", None),
+            client=request.client.host if request.client else None,
+            method=request.method,
+            route=route,
+            status=status,
+        )
+    except Exception:  # the log must not turn a refusal into a failure
+        log.exception("security log write failed")

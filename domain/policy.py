@@ -151,9 +151,9 @@ def may_read_group(
     ):
         return
     members = {s for (g, s) in year.memberships if g == group_id}
-    if (actor.has(Role.STUDENT) and actor.id in members) or (
-        actor.has(Role.PARENT) and members & set(children)
-    ):
+    if (actor.has(Role.STUDENT) and actor.id in members) or members & set(children):
+        return
+    if actor.has(Role.ARCHIVIST) and year.closed_at is not None:
         return
     if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
         raise RecordNotFound("Группа не найдена")
@@ -183,13 +183,15 @@ def visible_subjects(
         raise RecordNotFound("Журнал не найден")
     if actor.has(Role.STUDENT) and actor.id == student_id:
         return ALL_SUBJECTS
-    if actor.has(Role.PARENT) and student_id in children:
+    if student_id in children:  # own children, or delegated to a trusted person
         return ALL_SUBJECTS
     if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
         # A student or parent is never told that someone else's journal exists.
         raise RecordNotFound("Журнал не найден")
     if actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN):
         return ALL_SUBJECTS
+    if actor.has(Role.ARCHIVIST) and year.closed_at is not None:
+        return ALL_SUBJECTS  # archivists read closed years only
     student_groups = {g for (g, s) in year.memberships if s == student_id}
     if any(year.groups[g].curator_id == actor.id for g in student_groups if g in year.groups):
         return ALL_SUBJECTS
@@ -216,6 +218,8 @@ def may_read_group_reports(
     if actor.org_id != year.org_id or group_id not in year.groups:
         raise RecordNotFound("Группа не найдена")
     if actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN):
+        return
+    if actor.has(Role.ARCHIVIST) and year.closed_at is not None:
         return
     curator = year.groups[group_id].curator_id == actor.id
     if curator and (not staff_only or Role.CURATOR in staff_only):

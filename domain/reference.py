@@ -8,13 +8,13 @@ differences, so re-importing the same roster records nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from domain.actors import Actor
 from domain.base import Audited
-from domain.errors import YearClosed
+from domain.errors import RecordNotFound, RuleViolation, YearClosed
 from domain.ids import academic_year_id, organisation_id, person_id
 from domain.rules import JournalRules
 
@@ -466,6 +466,7 @@ class Person(Audited):
         self.roles = list(roles)
         self.children = list(children)
         self.active = True
+        self.delegations: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def register(
@@ -531,3 +532,75 @@ class Person(Audited):
     def deactivate(self, *, reason: str, actor: Actor, at: datetime) -> None:
         if self.active:
             self._record(self.Deactivated, actor, at, reason=reason)
+
+    # --- trusted persons (000 §3.1.5) ---------------------------------------------------
+
+    class DelegationGranted(Audited.Event):
+        """A parent lets a trusted person read what the parent reads, until `expires_at`."""
+
+        delegation_id: str
+        trustee_id: str
+        children: list[str]
+        expires_at: datetime
+
+        def apply(self, person: Person) -> None:
+            person.delegations[self.delegation_id] = {
+                "trustee_id": self.trustee_id,
+                "children": list(self.children),
+                "expires_at": self.expires_at,
+                "revoked": False,
+            }
+
+    class DelegationRevoked(Audited.Event):
+        delegation_id: str
+        reason: str | None
+
+        def apply(self, person: Person) -> None:
+            person.delegations[self.delegation_id]["revoked"] = True
+
+    def grant_delegation(
+        self,
+        *,
+        delegation_id: str,
+        trustee_id: str,
+        children: list[str],
+        expires_at: datetime,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        if self.kind != "parent":
+            raise RuleViolation("Доверенность выдаёт родитель (законный представитель)")
+        if trustee_id == self.person:
+            raise RuleViolation("Нельзя выдать доверенность самому себе", field="trustee_id")
+        unknown = sorted(set(children) - set(self.children))
+        if not children or unknown:
+            raise RuleViolation("Доверить можно только своих детей", field="student_ids")
+        if expires_at <= at:
+            raise RuleViolation("Срок доверенности уже истёк", field="expires_at")
+        if expires_at > at + timedelta(days=366):
+            raise RuleViolation("Доверенность выдаётся не больше чем на год", field="expires_at")
+        self._record(
+            self.DelegationGranted,
+            actor,
+            at,
+            delegation_id=delegation_id,
+            trustee_id=trustee_id,
+            children=sorted(children),
+            expires_at=expires_at,
+        )
+
+    def revoke_delegation(
+        self, *, delegation_id: str, reason: str | None, actor: Actor, at: datetime
+    ) -> None:
+        delegation = self.delegations.get(delegation_id)
+        if delegation is None:
+            raise RecordNotFound("Доверенность не найдена")
+        if delegation["revoked"]:
+            raise RuleViolation("Доверенность уже отозвана", field="delegation_id")
+        self._record(
+            self.DelegationRevoked,
+            actor,
+            at,
+            delegation_id=delegation_id,
+            reason=(reason or "").strip() or None,
+        )

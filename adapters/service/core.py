@@ -32,6 +32,7 @@ from domain.errors import OutsideAcademicYear, RecordNotFound, RuleViolation
 from domain.journal import StudentJournal
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear, Organisation, Person
+from projections.delegations import Delegations
 from projections.facts import JournalFacts
 from projections.locator import RecordLocator
 
@@ -81,7 +82,7 @@ class JournalCore(Application[UUID]):
         create_tables(db)
         self.locator = RecordLocator()
         # Kept current by every write before it answers (lookups by record id).
-        self.indexes = ProjectionRunner(self, db, [self.locator])
+        self.indexes = ProjectionRunner(self, db, [self.locator, Delegations()])
         # Reports' read models: followed in the background, or by `ejournal projections run`.
         self.read_models = ProjectionRunner(self, db, [JournalFacts()])
         self.written: Callable[[], None] = lambda: None
@@ -184,10 +185,15 @@ class JournalCore(Application[UUID]):
         return self.clock.now().astimezone(self.zone_of(org_id)).date()
 
     def children(self, actor: Actor) -> list[str]:
-        if not actor.has(Role.PARENT):
-            return []
-        parent = self.person(actor.org_id, actor.id)
-        return list(parent.children) if parent else []
+        """Students whose data the actor reads as a parent: their own children, and those a
+        parent delegated to them as a trusted person (unexpired, not revoked)."""
+        own: list[str] = []
+        if actor.has(Role.PARENT):
+            parent = self.person(actor.org_id, actor.id)
+            own = list(parent.children) if parent else []
+        with self.db.read() as cur:
+            trusted = Delegations.delegated_children(cur, actor.org_id, actor.id, self.clock.now())
+        return sorted(set(own) | set(trusted))
 
     # --- changing -----------------------------------------------------------------------
 
@@ -241,8 +247,10 @@ class JournalCore(Application[UUID]):
                 if recordings is not None:
                     snapshot = read_copy(aggregate)
             if recordings is not None:
-                self.indexes.catch_up(self.locator.name)
+                self.indexes.catch_up()
                 self.written()
+                if not recordings:  # nothing changed: answer the log position as it is
+                    return snapshot, int(self.recorder.max_notification_id() or 0)
                 return snapshot, int(recordings[-1].notification.id)
             time.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise Conflict("Запись одновременно изменяли другие; повторите попытку")

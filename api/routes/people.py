@@ -1,0 +1,106 @@
+"""People and sessions: trusted persons, deactivating accounts, the security log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.deps import CurrentActor, Svc
+from domain.actors import Role
+from domain.errors import Forbidden
+
+router = APIRouter(prefix="/api/v1", tags=["доступ"])
+
+
+class DelegationIn(BaseModel):
+    trustee_id: str = Field(min_length=1, description="Кому доверяется (человек из списков)")
+    student_ids: list[str] = Field(min_length=1, description="Чьи данные (свои дети)")
+    expires_at: AwareDatetime = Field(description="До какого момента (не больше года)")
+
+
+class DelegationOut(BaseModel):
+    delegation_id: str
+    parent_id: str
+    trustee_id: str
+    student_ids: list[str]
+    expires_at: str
+    revoked: bool
+    position: int | None = None
+
+
+class ReasonOptional(BaseModel):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class DeactivationIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.post(
+    "/delegations",
+    status_code=201,
+    response_model=DelegationOut,
+    summary="Выдать доверенность доверенному лицу (родитель)",
+)
+def grant(services: Svc, actor: CurrentActor, body: DelegationIn) -> DelegationOut:
+    app = services.journal
+    delegation_id, position = app.grant_delegation(
+        actor, trustee_id=body.trustee_id, student_ids=body.student_ids, expires_at=body.expires_at
+    )
+    found = next(d for d in app.delegations(actor) if d["delegation_id"] == delegation_id)
+    return DelegationOut(**found, position=position)
+
+
+@router.post(
+    "/delegations/{delegation_id}/revocation",
+    response_model=DelegationOut,
+    summary="Отозвать доверенность",
+)
+def revoke(
+    services: Svc, actor: CurrentActor, delegation_id: str, body: ReasonOptional
+) -> DelegationOut:
+    app = services.journal
+    position = app.revoke_delegation(actor, delegation_id, reason=body.reason)
+    found = next(d for d in app.delegations(actor) if d["delegation_id"] == delegation_id)
+    return DelegationOut(**found, position=position)
+
+
+@router.get(
+    "/delegations",
+    response_model=list[DelegationOut],
+    summary="Мои доверенности: выданные и полученные",
+)
+def my_delegations(services: Svc, actor: CurrentActor) -> list[DelegationOut]:
+    return [DelegationOut(**d) for d in services.journal.delegations(actor)]
+
+
+@router.post(
+    "/accounts/{person_id}/deactivation",
+    summary="Отключить учётную запись (администратор): её токены перестают действовать сразу",
+)
+def deactivate(
+    services: Svc, actor: CurrentActor, person_id: str, body: DeactivationIn
+) -> dict[str, Any]:
+    position = services.journal.deactivate_account(actor, person_id, reason=body.reason)
+    services.security.record(
+        "account_deactivated", org_id=actor.org_id, actor_id=actor.id, detail=person_id
+    )
+    return {"person_id": person_id, "active": False, "position": position}
+
+
+@router.get(
+    "/security-log", summary="Журнал безопасности: отказы и неудачные входы (администратор)"
+)
+def security_log(
+    services: Svc,
+    actor: CurrentActor,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[dt.datetime | None, Query(description="Записи раньше этого момента")] = None,
+) -> dict[str, Any]:
+    if not actor.has(Role.ADMIN):
+        raise Forbidden("Журнал безопасности читает администратор")
+    items = services.security.entries(actor.org_id, limit, before.isoformat() if before else None)
+    return {"items": items, "next_before": items[-1]["at"] if len(items) == limit else None}
