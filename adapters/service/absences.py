@@ -7,14 +7,11 @@ from datetime import date
 from adapters.service.core import Written
 from adapters.service.marks import MarkUseCases
 from domain.actors import Actor, Role
-from domain.deadlines import current_entry_is_late
 from domain.errors import RuleViolation
 from domain.journal import AbsenceNotice, StudentJournal
 from domain.policy import (
     authorise_absence_reason,
-    authorise_journal_write,
     authorise_notice,
-    authorise_own_entry_change,
 )
 
 
@@ -32,7 +29,7 @@ class AbsenceUseCases(MarkUseCases):
     ) -> Written:
         year = self.year_of_date(actor.org_id, lesson_date)
         year.ensure_open()
-        role = authorise_journal_write(
+        acting, late = self.authorise_entry(
             actor,
             year,
             student_id,
@@ -40,19 +37,9 @@ class AbsenceUseCases(MarkUseCases):
             lesson_date,
             is_mark=False,
             lesson_no=lesson_no,
-            allow_curator=True,
-            substitute_lessons=self.substitute_lessons(
-                actor, year, student_id, subject_id, lesson_date
-            ),
-        )
-        late = current_entry_is_late(
-            role=role,
-            lesson_date=lesson_date,
-            today=self.today(actor.org_id),
-            rules=year.rules,
             reason=reason,
+            allow_curator=True,
         )
-        acting = self.acting(actor, role)
         absence_id = self.new_id()
 
         def command(journal: StudentJournal) -> None:
@@ -65,7 +52,7 @@ class AbsenceUseCases(MarkUseCases):
                 at=self.clock.now(),
                 lesson_no=lesson_no,
                 reason=reason,
-                source="curator" if role == Role.CURATOR else "teacher",
+                source="curator" if acting.role == Role.CURATOR else "teacher",
                 late=late,
             )
 
@@ -77,9 +64,7 @@ class AbsenceUseCases(MarkUseCases):
     def set_absence_reason(
         self, actor: Actor, absence_id: str, *, code: str, reason: str
     ) -> Written:
-        located = self.located_journal(absence_id, "absence", actor)
-        year = self.year(located.org_id, located.year_id)
-        year.ensure_open()
+        located, year = self.located_open(absence_id, "absence", actor)
         absence = located.absence(absence_id)
         role = authorise_absence_reason(
             actor, year, located.student_id, absence.subject_id, absence.lesson_date
@@ -106,9 +91,7 @@ class AbsenceUseCases(MarkUseCases):
         lesson_no: int | None = None,
     ) -> Written:
         """The teacher removes an absence when the student was in fact present (R-ABS-3)."""
-        located = self.located_journal(absence_id, "absence", actor)
-        year = self.year(located.org_id, located.year_id)
-        year.ensure_open()
+        located, year = self.located_open(absence_id, "absence", actor)
         absence = located.active_absence(absence_id)
         subject = absence.subject_id or subject_id
         if subject is None:
@@ -117,7 +100,9 @@ class AbsenceUseCases(MarkUseCases):
                 field="subject_id",
             )
         number = absence.lesson_no if absence.subject_id else lesson_no
-        role = authorise_journal_write(
+        # A teacher removes an absence set from a parent's or curator's notice (R-ABS-3);
+        # a teacher's own entries only they (or a deputy) change.
+        acting, late = self.authorise_entry(
             actor,
             year,
             located.student_id,
@@ -125,23 +110,10 @@ class AbsenceUseCases(MarkUseCases):
             absence.lesson_date,
             is_mark=False,
             lesson_no=number,
-            allow_curator=True,
-            substitute_lessons=self.substitute_lessons(
-                actor, year, located.student_id, subject, absence.lesson_date
-            ),
-        )
-        # A teacher removes an absence set from a parent's or curator's notice (R-ABS-3);
-        # a teacher's own entries only they (or a deputy) change.
-        if absence.source == "teacher":
-            authorise_own_entry_change(role, actor, absence.recorded_by)
-        late = current_entry_is_late(
-            role=role,
-            lesson_date=absence.lesson_date,
-            today=self.today(actor.org_id),
-            rules=year.rules,
             reason=reason,
+            allow_curator=True,
+            changing_entry_of=absence.recorded_by if absence.source == "teacher" else None,
         )
-        acting = self.acting(actor, role)
         journal, position = self.change_journal(
             located.org_id,
             located.year_id,

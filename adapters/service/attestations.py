@@ -100,9 +100,7 @@ class AttestationUseCases(MarkUseCases):
     def correct_attestation(
         self, actor: Actor, attestation_id: str, *, result: str, reason: str
     ) -> Written:
-        located = self.located_journal(attestation_id, "attestation", actor)
-        year = self.year(located.org_id, located.year_id)
-        year.ensure_open()
+        located, year = self.located_open(attestation_id, "attestation", actor)
         attestation = located.attestation(attestation_id)
         period = self._period(year, attestation.subject_id, attestation.period_id)
         role, late = self._authorise(

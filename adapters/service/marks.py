@@ -33,6 +33,54 @@ class MarkUseCases(JournalCore):
                 ]
         return found
 
+    def authorise_entry(
+        self,
+        actor: Actor,
+        year: AcademicYear,
+        student_id: str,
+        subject_id: str,
+        day: date,
+        *,
+        is_mark: bool,
+        lesson_no: int | None,
+        reason: str | None,
+        allow_curator: bool = False,
+        changing_entry_of: str | None = None,
+    ) -> tuple[Actor, bool]:
+        """Who writes this current entry, in which role, and whether it is an authorised late
+        one: the write policy, own entries only for a change (`changing_entry_of` is the
+        entry's author), then the deadline (R-MARK-2/4/5)."""
+        role = authorise_journal_write(
+            actor,
+            year,
+            student_id,
+            subject_id,
+            day,
+            is_mark=is_mark,
+            lesson_no=lesson_no,
+            allow_curator=allow_curator,
+            substitute_lessons=self.substitute_lessons(actor, year, student_id, subject_id, day),
+        )
+        if changing_entry_of is not None:
+            authorise_own_entry_change(role, actor, changing_entry_of)
+        late = current_entry_is_late(
+            role=role,
+            lesson_date=day,
+            today=self.today(actor.org_id),
+            rules=year.rules,
+            reason=reason,
+        )
+        return self.acting(actor, role), late
+
+    def located_open(
+        self, record_id: str, kind: str, actor: Actor
+    ) -> tuple[StudentJournal, AcademicYear]:
+        """The journal holding a record and its year, which must still be open."""
+        journal = self.located_journal(record_id, kind, actor)
+        year = self.year(journal.org_id, journal.year_id)
+        year.ensure_open()
+        return journal, year
+
     def acting(self, actor: Actor, role: str) -> Actor:
         return Actor(actor.id, role, actor.org_id, actor.roles)
 
@@ -51,7 +99,7 @@ class MarkUseCases(JournalCore):
     ) -> Written:
         year = self.year_of_date(actor.org_id, lesson_date)
         year.ensure_open()
-        role = authorise_journal_write(
+        acting, late = self.authorise_entry(
             actor,
             year,
             student_id,
@@ -59,18 +107,8 @@ class MarkUseCases(JournalCore):
             lesson_date,
             is_mark=True,
             lesson_no=lesson_no,
-            substitute_lessons=self.substitute_lessons(
-                actor, year, student_id, subject_id, lesson_date
-            ),
-        )
-        late = current_entry_is_late(
-            role=role,
-            lesson_date=lesson_date,
-            today=self.today(actor.org_id),
-            rules=year.rules,
             reason=reason,
         )
-        acting = self.acting(actor, role)
         mark_id = self.new_id()
 
         def command(journal: StudentJournal) -> None:
@@ -101,11 +139,9 @@ class MarkUseCases(JournalCore):
         reason: str | None,
         change: Callable[[StudentJournal, Actor, AcademicYear, bool], None],
     ) -> Written:
-        located = self.located_journal(mark_id, "mark", actor)
-        year = self.year(located.org_id, located.year_id)
-        year.ensure_open()
+        located, year = self.located_open(mark_id, "mark", actor)
         mark = located.mark(mark_id)
-        role = authorise_journal_write(
+        acting, late = self.authorise_entry(
             actor,
             year,
             located.student_id,
@@ -113,19 +149,9 @@ class MarkUseCases(JournalCore):
             mark.lesson_date,
             is_mark=True,
             lesson_no=mark.lesson_no,
-            substitute_lessons=self.substitute_lessons(
-                actor, year, located.student_id, mark.subject_id, mark.lesson_date
-            ),
-        )
-        authorise_own_entry_change(role, actor, mark.recorded_by)
-        late = current_entry_is_late(
-            role=role,
-            lesson_date=mark.lesson_date,
-            today=self.today(actor.org_id),
-            rules=year.rules,
             reason=reason,
+            changing_entry_of=mark.recorded_by,
         )
-        acting = self.acting(actor, role)
         journal, position = self.change_journal(
             located.org_id,
             located.year_id,
