@@ -12,7 +12,7 @@ from adapters.service.core import Conflict, Written, read_copy
 from adapters.service.lessons import LessonUseCases
 from adapters.service.people import PeopleUseCases
 from adapters.service.reading import JournalView, ReadingUseCases
-from adapters.service.reports import Report, ReportUseCases
+from adapters.service.reports import AuditUseCases, Report, ReportUseCases
 from adapters.service.years import YearClosing, YearUseCases
 
 __all__ = [
@@ -35,5 +35,6 @@ class EJournal(
     ReadingUseCases,
     ReportUseCases,
     PeopleUseCases,
+    AuditUseCases,
 ):
     """The ejournal application (the library's `Application`): all use cases."""

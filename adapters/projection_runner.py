@@ -60,56 +60,78 @@ class ProjectionRunner:
         return int(self.app.recorder.max_notification_id() or 0)
 
     def run_batch(self, name: str) -> int:
-        """Process one batch of new events for one projection; returns how many were read.
+        """Process one batch of new events for one projection; returns how many were read."""
+        return self.run_batch_together([name])
 
-        The position moves to the log head seen before reading when the batch was not full,
+    def run_batch_together(self, names: Sequence[str]) -> int:
+        """One batch for several projections: the log is read and decoded once and each
+        projection gets the events past its own position, its rows and its new position
+        committed in the same transaction. Returns how many events were read.
+
+        A position moves to the log head seen before reading when the batch was not full,
         so positions compare with the head (and with a write's `position`) even when the
-        newest events are not this projection's. Ids up to that head are all committed: the
+        newest events are not a projection's. Ids up to that head are all committed: the
         library inserts under a table lock (PostgreSQL) or a single writer (SQLite)."""
-        projection = self.projections[name]
+        names = sorted(names)  # one lock order for every runner
         with self.db.transaction(durable=False) as cur:
-            start = self._lock_position(cur, name)
+            starts = {name: self._lock_position(cur, name) for name in names}
             head = self.head()
+            start = min(starts.values())
             if head <= start:
                 return 0
+            topics = [self._topics[n] for n in names]
             notifications = self.app.recorder.select_notifications(
                 start=start,
                 limit=self.batch_size,
                 stop=head,
-                topics=self._topics[name],  # empty: every event
+                # Empty: every event (some projection reads them all).
+                topics=[] if not all(topics) else sorted({t for ts in topics for t in ts}),
                 inclusive_of_start=False,
             )
             to_event: Callable[[Any], Any] = self.app.mapper.to_domain_event
-            events = [(to_event(n), n.id) for n in notifications]
-            apply_batch = getattr(projection, "apply_batch", None)
-            if apply_batch is not None:
-                apply_batch(cur, events)
-            else:
-                for event, position in events:
-                    projection.apply(cur, event, position)
+            decoded = [(n.topic, to_event(n), n.id) for n in notifications]
             full = len(notifications) == self.batch_size
             position = notifications[-1].id if full else head
-            cur.execute(
-                "UPDATE projection_positions SET position = ? WHERE name = ?", (position, name)
-            )
+            for name in names:
+                wanted = set(self._topics[name])
+                events = [
+                    (event, at)
+                    for topic, event, at in decoded
+                    if at > starts[name] and (not wanted or topic in wanted)
+                ]
+                self._apply(self.projections[name], cur, events)
+                cur.execute(
+                    "UPDATE projection_positions SET position = ? WHERE name = ?",
+                    (max(position, starts[name]), name),
+                )
             return len(notifications)
+
+    @staticmethod
+    def _apply(projection: Projection, cur: Cursor, events: list[tuple[Any, int]]) -> None:
+        apply_batch = getattr(projection, "apply_batch", None)
+        if apply_batch is not None:
+            apply_batch(cur, events)
+        else:
+            for event, position in events:
+                projection.apply(cur, event, position)
 
     def catch_up(
         self, name: str | None = None, progress: Callable[[str, int], None] | None = None
     ) -> int:
-        """Run until the projection(s) have seen the whole log as it is now.
+        """Run until the projection(s) have seen the whole log as it is now; all of them
+        together, in one pass over the log, unless one is named.
 
         `progress(name, position)` is called after each batch."""
+        names = [name] if name else list(self.projections)
         total = 0
-        for each in [name] if name else list(self.projections):
-            while True:
-                n = self.run_batch(each)
-                total += n
-                if progress is not None:
+        while True:
+            n = self.run_batch_together(names)
+            total += n
+            if progress is not None:
+                for each in names:
                     progress(each, self.position(each))
-                if n < self.batch_size:
-                    break
-        return total
+            if n < self.batch_size:
+                return total
 
     def caught_up_to(self, position: int) -> bool:
         return all(self.position(name) >= position for name in self.projections)
@@ -139,16 +161,22 @@ class ProjectionRunner:
             for name in self.projections
         ]
 
-    def rebuild(self, name: str, progress: Callable[[str, int], None] | None = None) -> int:
-        """Empty a projection's tables and build them again from the first event."""
-        projection = self.projections[name]
-        indexes: dict[str, str] = getattr(projection, "secondary_indexes", dict)()
+    def rebuild(
+        self, name: str | None = None, progress: Callable[[str, int], None] | None = None
+    ) -> int:
+        """Empty a projection's tables (or every projection's) and build them again from the
+        first event, in one pass over the log."""
+        names = [name] if name else list(self.projections)
+        indexes: dict[str, str] = {}
         with self.db.transaction() as cur:
-            self._lock_position(cur, name)
-            projection.reset(cur)
+            for each in sorted(names):
+                projection = self.projections[each]
+                self._lock_position(cur, each)
+                projection.reset(cur)
+                indexes.update(getattr(projection, "secondary_indexes", dict)())
+                cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", (each,))
             for index in indexes:
                 cur.execute(f"DROP INDEX IF EXISTS {index}")
-            cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", (name,))
         try:
             return self.catch_up(name, progress)
         finally:
@@ -156,8 +184,9 @@ class ProjectionRunner:
                 for statement in indexes.values():
                     cur.execute(statement)
                 # Fresh statistics, or the planner guesses from empty tables.
-                for table in getattr(projection, "tables", list)():
-                    cur.execute(f"ANALYZE {table}")
+                for each in names:
+                    for table in getattr(self.projections[each], "tables", list)():
+                        cur.execute(f"ANALYZE {table}")
 
 
 class Follower:

@@ -15,6 +15,7 @@ from api.bootstrap import Services
 from api.routes import (
     absences,
     attestations,
+    audit,
     auth,
     health,
     journal,
@@ -76,6 +77,7 @@ def create_app(
         reports,
         years,
         people,
+        audit,
     ):
         app.include_router(module.router)
     return app

@@ -118,6 +118,8 @@ def projections_rebuild(
             console.print(f"[red]Нет проекции «{name}»; есть: {', '.join(runners)}[/red]")
             raise typer.Exit(2)
         head = services.journal.read_models.head()
+        app = services.journal
+        plan = [(runners[name], name)] if name else [(app.read_models, None), (app.indexes, None)]
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -125,18 +127,19 @@ def projections_rebuild(
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            for each in [name] if name else list(runners):
-                task = progress.add_task(each, total=max(head, 1))
+            for runner, only in plan:
+                label = only or ", ".join(runner.projections)
+                task = progress.add_task(label, total=max(head, 1))
                 started = time.perf_counter()
 
                 def advance(_name: str, position: int, task: TaskID = task) -> None:
                     progress.update(task, completed=position)
 
-                runners[each].rebuild(each, advance)
+                runner.rebuild(only, advance)
                 progress.update(
                     task,
                     completed=max(head, 1),
-                    description=f"{each}: {time.perf_counter() - started:.1f} с",
+                    description=f"{label}: {time.perf_counter() - started:.1f} с",
                 )
     finally:
         services.close()

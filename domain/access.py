@@ -154,6 +154,19 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/years/{year_id}/close"): _rule(
         "закрыть учебный год", {"deputy": "all", "admin": "all"}
     ),
+    ("POST", "/api/v1/auth/password"): _rule("сменить свой пароль", ANY_SIGNED_IN),
+    ("POST", "/api/v1/delegations"): _rule("выдать доверенность", {"parent": "own"}),
+    ("POST", "/api/v1/delegations/{delegation_id}/revocation"): _rule(
+        "отозвать доверенность", {"parent": "own"}, record=True
+    ),
+    ("GET", "/api/v1/delegations"): _rule("свои доверенности", ANY_SIGNED_IN),
+    ("POST", "/api/v1/accounts/{person_id}/deactivation"): _rule(
+        "отключить учётную запись", {"admin": "all"}
+    ),
+    ("GET", "/api/v1/security-log"): _rule("журнал безопасности", {"admin": "all"}),
+    ("GET", "/api/v1/audit"): _rule(
+        "журнал изменений", {"admin": "all", "director": "all", "deputy": "all"}
+    ),
 }
 
 

@@ -32,6 +32,7 @@ from domain.errors import OutsideAcademicYear, RecordNotFound, RuleViolation
 from domain.journal import StudentJournal
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear, Organisation, Person
+from projections.audit import AuditTrail
 from projections.delegations import Delegations
 from projections.facts import JournalFacts
 from projections.locator import RecordLocator
@@ -58,6 +59,8 @@ class Written:
 
 class JournalCore(Application[UUID]):
     name = "ejournal"
+    # How long a read with `min_position` waits for the read models (API.md: ≤ 2 s).
+    read_wait_seconds: float = 2.0
     # No snapshots: aggregate state (dataclasses, tuple keys, sets) is not JSON as it stands,
     # and a student-year stream is short (hundreds of events, replayed in tens of ms on a
     # cache miss). See ADR 0002.
@@ -84,7 +87,7 @@ class JournalCore(Application[UUID]):
         # Kept current by every write before it answers (lookups by record id).
         self.indexes = ProjectionRunner(self, db, [self.locator, Delegations()])
         # Reports' read models: followed in the background, or by `ejournal projections run`.
-        self.read_models = ProjectionRunner(self, db, [JournalFacts()])
+        self.read_models = ProjectionRunner(self, db, [JournalFacts(), AuditTrail()])
         self.written: Callable[[], None] = lambda: None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 
 from adapters.service.core import JournalCore, Written
 from domain.actors import Actor, Role
-from domain.errors import RecordNotFound, RuleViolation
+from domain.errors import Forbidden, RecordNotFound, RuleViolation
 from domain.journal import StudentJournal
 from domain.policy import may_read_group_reports, visible_subjects
 from domain.reference import AcademicYear, Period
 from projections.attendance import Attendance, attendance
+from projections.audit import audit_items
 from projections.gradebook import Gradebook, gradebook
 from projections.monitoring import monitoring
 from projections.summary_sheet import SummaryRow, summary_sheet
@@ -30,7 +31,6 @@ class Report:
 
 
 class ReportUseCases(JournalCore):
-    read_wait_seconds: float = 2.0
 
     def _fresh(self, min_position: int | None) -> tuple[int, bool]:
         complete = True
@@ -206,3 +206,51 @@ class ReportUseCases(JournalCore):
             actor.org_id, year.year_id, student_id, acting, command
         )
         return Written(student_id, journal.acknowledgements[-1], position)
+
+
+class AuditUseCases(JournalCore):
+    def audit(
+        self,
+        actor: Actor,
+        *,
+        student_id: str | None = None,
+        group_id: str | None = None,
+        actor_id: str | None = None,
+        subject_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: int | None = None,
+        limit: int = 50,
+        min_position: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Who changed what and when, newest first (deputy, director, admin)."""
+        if not (actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN)):
+            raise Forbidden(
+                "Журнал изменений читают заместитель директора, директор и администратор"
+            )
+        if min_position is not None:
+            self.read_models.wait_for(min_position, self.read_wait_seconds)
+        group = None
+        if group_id is not None:
+            members = {
+                s for y in self.years(actor.org_id) for (g, s) in y.memberships if g == group_id
+            }
+            group = (group_id, sorted(members))
+        with self.db.read() as cur:
+            items = audit_items(
+                cur,
+                org_id=actor.org_id,
+                student_id=student_id,
+                group=group,
+                actor_id=actor_id,
+                subject_id=subject_id,
+                action=action,
+                since=since,
+                until=until,
+                before_position=cursor,
+                limit=limit + 1,
+            )
+        more = len(items) > limit
+        items = items[:limit]
+        return items, (items[-1]["position"] if more and items else None)
