@@ -89,14 +89,21 @@ class ProjectionRunner:
                 inclusive_of_start=False,
             )
             to_event: Callable[[Any], Any] = self.app.mapper.to_domain_event
-            decoded = [(n.topic, to_event(n), n.id) for n in notifications]
+            raw = any(getattr(self.projections[n], "raw", False) for n in names)
+            cooked = not all(getattr(self.projections[n], "raw", False) for n in names)
+            decoded = [
+                (n.topic, to_event(n) if cooked else None, n.id, n if raw else None)
+                for n in notifications
+            ]
             full = len(notifications) == self.batch_size
             position = notifications[-1].id if full else head
             for name in names:
                 wanted = set(self._topics[name])
+                # A raw projection gets the stored notification, the others the domain event.
+                is_raw = getattr(self.projections[name], "raw", False)
                 events = [
-                    (event, at)
-                    for topic, event, at in decoded
+                    (stored if is_raw else event, at)
+                    for topic, event, at, stored in decoded
                     if at > starts[name] and (not wanted or topic in wanted)
                 ]
                 self._apply(self.projections[name], cur, events)

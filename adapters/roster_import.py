@@ -124,6 +124,7 @@ def import_roster(
     if changed:
         recordings = app.save(*changed)
         position = int(recordings[-1].notification.id)
+        app.indexes.catch_up()
         app.written()
 
     with app.db.transaction() as cur:

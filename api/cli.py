@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from adapters.integrity import verify_store
 from adapters.projection_runner import Follower, ProjectionRunner
 from adapters.roster import RosterInvalid, parse_roster
 from adapters.roster_import import import_roster
@@ -160,5 +161,36 @@ def projections_status() -> None:
         services.close()
 
 
+@cli.command("verify")
+def verify() -> None:
+    """Проверить целостность журнала событий: цепочки хешей и корни Меркла."""
+    services = Services.build(Settings())
+    try:
+        with Progress(
+            TextColumn("проверка"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as progress:
+            task = progress.add_task("verify", total=None)
+            result = verify_store(
+                services.journal,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    finally:
+        services.close()
+    if result.broken is not None:
+        b = result.broken
+        console.print(
+            f"[red]Нарушена целостность: событие №{b.position} потока {b.stream_id} "
+            f"(версия {b.version}): {b.reason}[/red]"
+        )
+        raise typer.Exit(1)
+    for org, root in result.roots.items():
+        console.print(f"{org}: событий {result.counts[org]}, корень Меркла {root}")
+    console.print(f"Проверено событий: {result.events}; нарушений нет")
+
+
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

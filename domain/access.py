@@ -113,7 +113,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/absences/{absence_id}/history"): _rule(
         "история пропуска", READ_JOURNAL, record=True
     ),
-    ("POST", "/api/v1/absence-notices"): _rule("уведомление о пропуске", {"parent": "own"}),
+    # A trusted person acts "as the parent" (DOMAIN R-ROLE, 000 §3.1.5).
+    ("POST", "/api/v1/absence-notices"): _rule(
+        "уведомление о пропуске", {"parent": "own", "trusted": "own"}
+    ),
     ("POST", "/api/v1/attestations"): _rule(
         "результат аттестации", {"deputy": "all", "teacher": "assigned"}
     ),
@@ -149,7 +152,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
         "мониторинг", {"admin": "all", "director": "all", "deputy": "all", "curator": "group"}
     ),
     ("POST", "/api/v1/students/{student_id}/diary-acknowledgements"): _rule(
-        "подтвердить просмотр дневника", {"parent": "own"}, record=True
+        "подтвердить просмотр дневника", {"parent": "own", "trusted": "own"}, record=True
     ),
     ("POST", "/api/v1/years/{year_id}/close"): _rule(
         "закрыть учебный год", {"deputy": "all", "admin": "all"}

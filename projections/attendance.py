@@ -39,8 +39,10 @@ def attendance(
     today: date,
     unexplained_days: int = 3,
     as_of: datetime | None = None,
+    subjects: frozenset[str] | None = None,
 ) -> Attendance:
-    """Lessons missed per student by code; withdrawn absences do not count.
+    """Lessons missed per student by code; withdrawn absences do not count. `subjects`
+    limits the report to those subjects (a subject teacher's view).
 
     A parent's notice covers every lesson the group had that day (recorded lessons, less those
     a teacher found the student at); a notice day without recorded lessons counts once."""
@@ -59,7 +61,8 @@ def attendance(
     )
     lessons_by_day: dict[str, list[tuple[str, int]]] = {}
     for day, subject, number in cur.fetchall():
-        lessons_by_day.setdefault(day, []).append((subject, int(number)))
+        if subjects is None or subject in subjects:
+            lessons_by_day.setdefault(day, []).append((subject, int(number)))
     cur.execute(
         f"SELECT student_id, absence_id, subject_id, lesson_date, lesson_no, code, source, "
         f"present_at FROM rm_absences WHERE org_id = ? AND year_id = ? "
@@ -69,6 +72,8 @@ def attendance(
     )
     unexplained = []
     found, recorded = absences_in_stays(cur.fetchall(), stays)
+    if subjects is not None:  # a subject teacher sees their own subjects only
+        found = [r for r in found if r[2] is None or r[2] in subjects]
     for student_id, absence_id, subject, day, number, code, source, present in found:
         if subject is None:
             lessons = lessons_by_day.get(day, [])

@@ -33,6 +33,7 @@ from domain.journal import StudentJournal
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear, Organisation, Person
 from projections.audit import AuditTrail
+from projections.chain import HashChain
 from projections.delegations import Delegations
 from projections.facts import JournalFacts
 from projections.locator import RecordLocator
@@ -85,10 +86,19 @@ class JournalCore(Application[UUID]):
         create_tables(db)
         self.locator = RecordLocator()
         # Kept current by every write before it answers (lookups by record id).
-        self.indexes = ProjectionRunner(self, db, [self.locator, Delegations()])
+        self.chain = HashChain(self.unwrap_state)
+        self.indexes = ProjectionRunner(self, db, [self.locator, Delegations(), self.chain])
         # Reports' read models: followed in the background, or by `ejournal projections run`.
         self.read_models = ProjectionRunner(self, db, [JournalFacts(), AuditTrail()])
         self.written: Callable[[], None] = lambda: None
+
+    def unwrap_state(self, state: bytes) -> bytes:
+        """A stored event's JSON as the library wrote it: decrypted and decompressed."""
+        if self.mapper.cipher:
+            state = self.mapper.cipher.decrypt(state)
+        if self.mapper.compressor:
+            state = self.mapper.compressor.decompress(state)
+        return state
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

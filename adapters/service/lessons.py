@@ -112,12 +112,13 @@ class LessonUseCases(JournalCore):
             role = authorise_substitution(actor, year)
             late = False
         else:
+            # A substitute fills the lesson in; cancelling it is not theirs to do.
             role = authorise_lesson_write(
                 actor,
                 year,
                 located.group_id,
                 located.subject_id,
-                substitute_id=lesson.substitute_id,
+                substitute_id=lesson.substitute_id if role_for == "change" else None,
             )
             late = self._lesson_late(actor, role, year, lesson.lesson_date, reason)
         acting = Actor(actor.id, role, actor.org_id, actor.roles)
@@ -175,7 +176,7 @@ class LessonUseCases(JournalCore):
         return self._change_lesson(
             actor,
             lesson_id,
-            "change",
+            "cancellation",
             lambda p, a, late: p.cancel_lesson(
                 lesson_id=lesson_id, reason=reason, actor=a, at=self.clock.now()
             ),

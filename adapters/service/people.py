@@ -24,6 +24,10 @@ class PeopleUseCases(JournalCore):
         trustee = self.person(actor.org_id, trustee_id)
         if trustee is None or not trustee.active or trustee.kind == "student":
             raise RuleViolation(f"Нет такого доверенного лица «{trustee_id}»", field="trustee_id")
+        parent = self.person(actor.org_id, actor.id)
+        if parent is None or not set(student_ids) <= set(parent.children):
+            # Students and parents are not told whether someone else's child exists.
+            raise RecordNotFound("Обучающийся не найден")
         delegation_id = self.new_id()
         acting = Actor(actor.id, Role.PARENT.value, actor.org_id, actor.roles)
         _, position = self.change(

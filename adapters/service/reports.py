@@ -31,7 +31,6 @@ class Report:
 
 
 class ReportUseCases(JournalCore):
-
     def _fresh(self, min_position: int | None) -> tuple[int, bool]:
         complete = True
         if min_position is not None:
@@ -93,6 +92,7 @@ class ReportUseCases(JournalCore):
             else self.year_of_date(actor.org_id, from_date, field="from_date")
         )
         may_read_group_reports(actor, year, group_id)
+        subjects = self._taught_only(actor, year, group_id)
         position, complete = self._fresh(min_position)
         with self.db.read() as cur:
             report: Attendance = attendance(
@@ -105,8 +105,24 @@ class ReportUseCases(JournalCore):
                 today=self.today(actor.org_id),
                 unexplained_days=unexplained_days,
                 as_of=as_of,
+                subjects=subjects,
             )
         return Report(year, report, position, complete)
+
+    @staticmethod
+    def _taught_only(actor: Actor, year: AcademicYear, group_id: str) -> frozenset[str] | None:
+        """The subjects a plain subject teacher of the group sees; None for everyone who
+        sees the whole group (administration, curator, archivist of a closed year)."""
+        whole = (
+            actor.has(Role.DEPUTY)
+            or actor.has(Role.DIRECTOR)
+            or actor.has(Role.ADMIN)
+            or year.groups[group_id].curator_id == actor.id
+            or (actor.has(Role.ARCHIVIST) and year.closed_at is not None)
+        )
+        if whole:
+            return None
+        return frozenset(s for t, g, s in year.assignments if t == actor.id and g == group_id)
 
     def group_subjects(self, year: AcademicYear, group_id: str) -> list[str]:
         return sorted({s for _, g, s in year.assignments if g == group_id})

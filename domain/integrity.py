@@ -1,0 +1,56 @@
+"""Tamper evidence, pure: canonical JSON, each event's hash chained to its stream's previous
+event, and an RFC 6962 Merkle tree over an organisation's events in log order.
+
+Canonical JSON here: UTF-8, object keys sorted by code point, no insignificant whitespace,
+no ASCII escaping of non-ASCII text, integers as integers (ADR 11)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def event_hash(*, stream: str, version: int, topic: str, state: Any, previous: str) -> str:
+    """The hash of one stored event, chained to the previous event of its stream."""
+    record = {
+        "stream": stream,
+        "version": version,
+        "topic": topic,
+        "state": state,
+        "previous": previous,
+    }
+    return hashlib.sha256(canonical(record)).hexdigest()
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_root(leaves: list[bytes]) -> str:
+    """RFC 6962 §2.1 Merkle Tree Hash of the leaves (here: the events' hashes, in order)."""
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+    level = [leaf_hash(leaf) for leaf in leaves]
+    return _subtree(level).hex()
+
+
+def _subtree(nodes: list[bytes]) -> bytes:
+    if len(nodes) == 1:
+        return nodes[0]
+    split = 1
+    while split * 2 < len(nodes):
+        split *= 2  # the largest power of two smaller than n
+    return node_hash(_subtree(nodes[:split]), _subtree(nodes[split:]))

@@ -1,0 +1,52 @@
+"""Canonical JSON, chained event hashes and the RFC 6962 Merkle tree."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.integrity import GENESIS, canonical, event_hash, merkle_root
+
+# Certificate Transparency's published test vectors (RFC 6962 reference implementation).
+LEAVES = [
+    b"",
+    b"\x00",
+    b"\x10",
+    b"\x20\x21",
+    b"\x30\x31",
+    b"\x40\x41\x42\x43",
+    bytes(range(0x50, 0x58)),
+    bytes(range(0x60, 0x70)),
+]
+ROOTS = [
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_merkle_root_matches_the_rfc_6962_test_vectors(n: int) -> None:
+    assert merkle_root(LEAVES[:n]) == ROOTS[n - 1]
+
+
+def test_empty_tree_is_the_hash_of_nothing() -> None:
+    assert merkle_root([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_canonical_json_sorts_keys_and_keeps_cyrillic() -> None:
+    assert canonical({"b": 1, "a": "отметка", "c": [1, {"z": None, "y": True}]}) == (
+        '{"a":"отметка","b":1,"c":[1,{"y":true,"z":null}]}'.encode()
+    )
+
+
+def test_a_hash_depends_on_content_and_on_the_previous_one() -> None:
+    first = event_hash(stream="s", version=1, topic="t", state={"v": 4}, previous=GENESIS)
+    assert first == event_hash(stream="s", version=1, topic="t", state={"v": 4}, previous=GENESIS)
+    assert first != event_hash(stream="s", version=1, topic="t", state={"v": 5}, previous=GENESIS)
+    second = event_hash(stream="s", version=2, topic="t", state={"v": 5}, previous=first)
+    assert second != event_hash(stream="s", version=2, topic="t", state={"v": 5}, previous=GENESIS)
