@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 10
     env: str = "development"
     var_dir: Path = Path("var")
+    # The Ed25519 key that signs closed years' manifests, outside the database; `ejournal keys
+    # init` makes it, closing a year makes it when missing. Default: <var_dir>/keys/...pem.
+    signing_key_path: Path | None = None
     # Token signing secret; generated under var/ on first run when empty.
     secret_key: str = ""
     access_token_minutes: int = 30
@@ -43,6 +46,10 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def archive_key_path(self) -> Path:
+        return self.signing_key_path or self.var_dir / "keys" / "archive-signing-key.pem"
 
     def signing_secret(self) -> str:
         """The configured secret, or one generated once and kept in var/secret_key."""

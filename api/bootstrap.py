@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.accounts import Accounts, PersonalData
+from adapters.archive import SigningKey
 from adapters.clock import Clock, SystemClock
 from adapters.journal_app import EJournal
 from adapters.passwords import Passwords
@@ -32,7 +33,13 @@ class Services:
         settings = settings or Settings()
         clock = clock or SystemClock()
         db = open_database(settings)
-        journal = EJournal(eventsourcing_env(settings), db=db, clock=clock, zone=settings.zone)
+        journal = EJournal(
+            eventsourcing_env(settings),
+            db=db,
+            clock=clock,
+            zone=settings.zone,
+            signing_key=SigningKey(settings.archive_key_path),
+        )
         return cls(
             settings=settings,
             clock=clock,

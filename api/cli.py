@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from adapters.archive import SigningKey
 from adapters.integrity import verify_store
 from adapters.projection_runner import Follower, ProjectionRunner
 from adapters.roster import RosterInvalid, parse_roster
@@ -159,6 +160,24 @@ def projections_status() -> None:
                 )
     finally:
         services.close()
+
+
+keys_cli = typer.Typer(help="Ключ подписи архивов организации", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+
+
+@keys_cli.command("init")
+def keys_init() -> None:
+    """Создать ключ Ed25519 для подписи архивов (файл вне базы; путь — в настройках)."""
+    settings = Settings()
+    key = SigningKey(settings.archive_key_path)
+    try:
+        public = key.create()
+    except FileExistsError:
+        console.print(f"[red]Ключ уже есть: {key.path}; новый не создан[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Ключ создан: {key.path} (доступ только владельцу). Открытый ключ:")
+    print(public)
 
 
 @cli.command("verify")

@@ -16,6 +16,7 @@ STATUS = {
     "forbidden": 403,
     "not-found": 404,
     "year-closed": 409,
+    "year-open": 409,
     "conflict": 409,
 }
 

@@ -388,6 +388,8 @@ class YearCloseOut(BaseModel):
     closed_by: str
     event_count: int = Field(description="Сколько событий записано в этом учебном году")
     position: int
+    manifest: dict[str, Any] = Field(description="Подписанный манифест архива года")
+    signature: str = Field(description="Подпись Ed25519 манифеста, base64")
 
 
 class GradebookRowOut(BaseModel):

@@ -167,6 +167,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
         "отключить учётную запись", {"admin": "all"}
     ),
     ("GET", "/api/v1/security-log"): _rule("журнал безопасности", {"admin": "all"}),
+    ("GET", "/api/v1/archives/{year_id}"): _rule(
+        "архив закрытого года",
+        {"archivist": "closed", "deputy": "all", "director": "all", "admin": "all"},
+    ),
     ("GET", "/api/v1/audit"): _rule(
         "журнал изменений", {"admin": "all", "director": "all", "deputy": "all"}
     ),

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from adapters.archive import Archives, SigningKey
 from adapters.clock import Clock, SystemClock
 from adapters.projection_runner import ProjectionRunner
 from adapters.sql import Database
@@ -74,8 +76,10 @@ class JournalCore(Application[UUID]):
         clock: Clock | None = None,
         zone: ZoneInfo | None = None,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        signing_key: SigningKey | None = None,
     ) -> None:
         super().__init__(env=env)
+        self.signing_key = signing_key or SigningKey(Path("var/keys/archive-signing-key.pem"))
         self.db = db
         self.clock = clock or SystemClock()
         self.zone = zone or ZoneInfo("Asia/Yekaterinburg")
@@ -84,6 +88,7 @@ class JournalCore(Application[UUID]):
         self._references: OrderedDict[UUID, Any] = OrderedDict()
         self._references_lock = threading.Lock()
         create_tables(db)
+        self.archives = Archives(db)
         self.locator = RecordLocator()
         # Kept current by every write before it answers (lookups by record id).
         self.chain = HashChain(self.unwrap_state)

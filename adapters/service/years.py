@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from adapters.archive import SealedYear, build_manifest, public_pem, sign
 from adapters.service.core import JournalCore
 from domain import ids
-from domain.actors import Actor
+from domain.actors import Actor, Role
+from domain.errors import Forbidden, RecordNotFound, RuleViolation
 from domain.policy import authorise_year_close
 from domain.reference import AcademicYear
 from projections.facts import year_streams
+
+
+class YearOpen(RuleViolation):
+    code = "year-open"
+    title = "Учебный год ещё не закрыт"
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,8 @@ class YearClosing:
     closed_by: str
     event_count: int
     position: int
+    manifest: dict[str, Any]
+    signature: str
 
 
 class YearUseCases(JournalCore):
@@ -46,6 +56,49 @@ class YearUseCases(JournalCore):
             None,
             lambda y: y.close(actor=acting, at=self.clock.now()),
         )
-        count = sum(self.stream_heads(actor.org_id, year_id).values())
+        heads = self.stream_heads(actor.org_id, year_id)
         assert closed.closed_at is not None and closed.closed_by is not None
-        return YearClosing(year_id, closed.closed_at, closed.closed_by, count, position)
+        sealed = self.seal(actor.org_id, year_id, closed.closed_at, closed.closed_by, heads)
+        return YearClosing(
+            year_id,
+            closed.closed_at,
+            closed.closed_by,
+            sum(heads.values()),
+            position,
+            sealed.manifest,
+            sealed.signature,
+        )
+
+    def seal(
+        self, org_id: str, year_id: str, closed_at: datetime, closed_by: str, heads: dict[str, int]
+    ) -> SealedYear:
+        """Build, sign and keep the closed year's manifest (R-ARC-5)."""
+        if not self.signing_key.exists():
+            self.signing_key.create()
+        key = self.signing_key.load()
+        manifest = build_manifest(
+            self.db,
+            org_id=org_id,
+            year_id=year_id,
+            closed_at=closed_at,
+            closed_by=closed_by,
+            heads=heads,
+            public_key=public_pem(key.public_key()),
+        )
+        sealed = SealedYear(manifest, sign(manifest, key))
+        self.archives.store(sealed)
+        return sealed
+
+    def archive(self, actor: Actor, year_id: str) -> SealedYear:
+        """The signed manifest of a closed year (archivist, deputy, director, admin)."""
+        year = self.year(actor.org_id, year_id)
+        if not any(actor.has(r) for r in (Role.ARCHIVIST, Role.DEPUTY, Role.DIRECTOR, Role.ADMIN)):
+            raise Forbidden("Архив читают архивист и администрация")
+        if year.closed_at is None:
+            if not (actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN)):
+                raise Forbidden("Архивист работает только с закрытыми годами")
+            raise YearOpen("Учебный год ещё не закрыт: архива пока нет")
+        sealed = self.archives.get(actor.org_id, year.year_id)
+        if sealed is None:
+            raise RecordNotFound("Архив года не найден")
+        return sealed

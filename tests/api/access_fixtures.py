@@ -725,6 +725,12 @@ def _acknowledge(w: World, k: Kind, b: Bundle) -> Call:
     )
 
 
+@template("GET", "/api/v1/archives/{year_id}", per_bundle=False)
+def _archive(w: World, k: Kind, b: Bundle) -> Call:
+    # Open year: 409 year-open for the administration, 403 for the archivist; closed: 200.
+    return Call("GET", f"/api/v1/archives/{YEAR}")
+
+
 @template("POST", "/api/v1/years/{year_id}/close", per_bundle=False, last=True)
 def _close_year(w: World, k: Kind, b: Bundle) -> Call:
     return Call("POST", f"/api/v1/years/{YEAR}/close")
