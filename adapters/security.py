@@ -19,7 +19,7 @@ MAX_LOCK = timedelta(minutes=15)
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS login_failures (
-        key TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at TEXT NOT NULL,
+        key TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at TEXT NOT NULL,  -- last failure
         locked_until TEXT)""",
     """CREATE TABLE IF NOT EXISTS security_log (
         entry_id TEXT PRIMARY KEY, at TEXT NOT NULL, org_id TEXT, actor_id TEXT,
@@ -124,10 +124,13 @@ class Security:
             for key in self.keys(username, client):
                 cur.execute("SELECT failures, first_at FROM login_failures WHERE key = ?", (key,))
                 row = cur.fetchone()
+                # The window slides from the last failure: waiting out each lock does not
+                # reset the count, so the lock grows to its maximum.
                 if row is None or datetime.fromisoformat(row[1]) + WINDOW < now:
-                    failures, first = 1, now
+                    failures = 1
                 else:
-                    failures, first = int(row[0]) + 1, datetime.fromisoformat(row[1])
+                    failures = int(row[0]) + 1
+                first = now
                 locked = None
                 if failures >= FREE_FAILURES:
                     lock = min(timedelta(seconds=30 * 2 ** (failures - FREE_FAILURES)), MAX_LOCK)

@@ -80,4 +80,5 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
+    errors.document_errors(app)
     return app

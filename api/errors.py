@@ -106,6 +106,61 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not JSON (or not UTF-8) at all
+            return problem(
+                422,
+                "validation-error",
+                "Запрос не прошёл проверку",
+                "Тело запроса не читается: нужен JSON в кодировке UTF-8",
+                errors=[{"field": "body", "message": "нечитаемое тело запроса"}],
+            )
         code, title = _HTTP_CODES.get(exc.status_code, ("error", "Ошибка"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail)
+
+
+_DESCRIPTIONS = {
+    "400": "Тело запроса не читается",
+    "401": "Нужен действующий токен (unauthenticated)",
+    "403": "Роль или принадлежность записи не позволяют (forbidden)",
+    "404": "Нет такой записи, или она скрыта (not-found)",
+    "409": "Учебный год закрыт, или конфликт изменений (year-closed, conflict)",
+    "422": "Запрос не прошёл проверку или правило журнала (validation-error и др.)",
+    "429": "Слишком много попыток входа (too-many-attempts)",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Publish every error answer in the OpenAPI as application/problem+json, per route:
+    what any call may answer (422), and for routes behind the login 401/403/404/409."""
+    from fastapi.openapi.utils import get_openapi
+
+    from api.schemas import Problem
+    from domain.access import ACCESS
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+            Problem.model_json_schema()
+        )
+        content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                rule = ACCESS.get((method.upper(), path))
+                public = rule is not None and rule.public
+                codes = ["422"] if path.startswith("/api/") else []
+                if path.startswith("/api/") and not public:
+                    codes += ["401", "403", "404", "409"]
+                if path == "/api/v1/auth/token":
+                    codes += ["401", "429"]
+                responses = operation.setdefault("responses", {})
+                for code in codes:
+                    responses[code] = {"description": _DESCRIPTIONS[code], "content": content}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

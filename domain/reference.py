@@ -8,7 +8,7 @@ differences, so re-importing the same roster records nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -577,7 +577,7 @@ class Person(Audited):
             raise RuleViolation("Доверить можно только своих детей", field="student_ids")
         if expires_at <= at:
             raise RuleViolation("Срок доверенности уже истёк", field="expires_at")
-        if expires_at > at + timedelta(days=366):
+        if expires_at > _a_year_after(at):
             raise RuleViolation("Доверенность выдаётся не больше чем на год", field="expires_at")
         self._record(
             self.DelegationGranted,
@@ -604,3 +604,11 @@ class Person(Audited):
             delegation_id=delegation_id,
             reason=(reason or "").strip() or None,
         )
+
+
+def _a_year_after(moment: datetime) -> datetime:
+    """The same moment a calendar year later (29 February → 28 February)."""
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:
+        return moment.replace(year=moment.year + 1, day=28)

@@ -70,13 +70,16 @@ class Delegations:
         cur.execute("DELETE FROM delegation_people")
 
     @staticmethod
-    def delegated_children(cur: Cursor, org_id: str, trustee_id: str, now: datetime) -> list[str]:
+    def delegated_children(
+        cur: Cursor, org_id: str, trustee_id: str, now: datetime
+    ) -> list[tuple[str, list[str]]]:
+        """(granting parent, children) of the trustee's unexpired, unrevoked delegations."""
         cur.execute(
-            "SELECT children FROM delegations WHERE org_id = ? AND trustee_id = ? "
+            "SELECT parent_id, children FROM delegations WHERE org_id = ? AND trustee_id = ? "
             "AND revoked = 0 AND expires_at > ?",
             (org_id, trustee_id, stamp(now)),
         )
-        return sorted({c for row in cur.fetchall() for c in json.loads(row[0])})
+        return [(str(row[0]), list(json.loads(row[1]))) for row in cur.fetchall()]
 
     @staticmethod
     def of(cur: Cursor, org_id: str, person_id: str) -> list[dict[str, Any]]:

@@ -210,8 +210,14 @@ class JournalCore(Application[UUID]):
             parent = self.person(actor.org_id, actor.id)
             own = list(parent.children) if parent else []
         with self.db.read() as cur:
-            trusted = Delegations.delegated_children(cur, actor.org_id, actor.id, self.clock.now())
-        return sorted(set(own) | set(trusted))
+            grants = Delegations.delegated_children(cur, actor.org_id, actor.id, self.clock.now())
+        trusted: set[str] = set()
+        for parent_id, children in grants:
+            # A delegation never reaches further than the parent's own access today.
+            parent = self.person(actor.org_id, parent_id)
+            if parent is not None and parent.active:
+                trusted |= set(children) & set(parent.children)
+        return sorted(set(own) | trusted)
 
     # --- changing -----------------------------------------------------------------------
 
