@@ -183,6 +183,7 @@ class AuditTrail:
     def __init__(self) -> None:
         self._streams: dict[str, dict[str, Any]] = {}
         self._subjects: dict[str, str | None] = {}
+        self._new_records: list[list[Any]] = []
 
     def ddl(self) -> list[str]:
         return [
@@ -202,6 +203,14 @@ class AuditTrail:
 
     def tables(self) -> list[str]:
         return ["audit_streams", "audit_records", "audit_trail"]
+
+    def secondary_indexes(self) -> dict[str, str]:
+        """Dropped for a rebuild and built again at its end (see the runner)."""
+        return {
+            statement.split()[5]: statement
+            for statement in self.ddl()
+            if statement.startswith("CREATE INDEX")
+        }
 
     def reset(self, cur: Cursor) -> None:
         self._streams.clear()
@@ -229,10 +238,7 @@ class AuditTrail:
         named = getattr(event, "subject_id", None)
         if isinstance(event, _FIRSTS) and record is not None:
             self._subjects[str(record)] = named or owner.get("subject_id")
-            cur.execute(
-                "INSERT INTO audit_records (record_id, subject_id) VALUES (?, ?)",
-                (str(record), self._subjects[str(record)]),
-            )
+            self._new_records.append([str(record), self._subjects[str(record)]])
         if named is not None or record is None:
             return named or owner.get("subject_id")
         if str(record) not in self._subjects:
@@ -242,6 +248,10 @@ class AuditTrail:
         return self._subjects[str(record)] or owner.get("subject_id")
 
     def apply_batch(self, cur: Cursor, events: list[tuple[Any, int]]) -> None:
+        # Subjects of records are remembered for one batch only (written at its end); later
+        # batches read them back, so memory stays bounded in a long-running server.
+        self._subjects = {}
+        self._new_records = []
         rows = []
         for event, position in events:
             stream = str(event.originator_id)
@@ -292,6 +302,7 @@ class AuditTrail:
                     getattr(event, "reason", None),
                 ]
             )
+        insert_rows(cur, "audit_records", ["record_id", "subject_id"], self._new_records)
         insert_rows(cur, "audit_trail", _COLS, rows)
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
