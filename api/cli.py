@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from rich.progress import (
 )
 
 from adapters.archive import SigningKey
+from adapters.backup import BackupError, backup, restore
 from adapters.integrity import verify_store
 from adapters.projection_runner import Follower, ProjectionRunner
 from adapters.roster import RosterInvalid, parse_roster
@@ -178,6 +180,34 @@ def keys_init() -> None:
         raise typer.Exit(1) from None
     console.print(f"Ключ создан: {key.path} (доступ только владельцу). Открытый ключ:")
     print(public)
+
+
+@cli.command("backup")
+def backup_command(
+    destinations: Annotated[list[Path], typer.Argument(help="Два (или больше) места для копий")],
+) -> None:
+    """Сделать согласованную резервную копию в два места (R-ARC-3)."""
+    settings = Settings()
+    try:
+        written = backup(settings, destinations, datetime.now(UTC))
+    except BackupError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from None
+    for path in written:
+        console.print(f"Копия: {path}")
+
+
+@cli.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="Файл резервной копии")],
+) -> None:
+    """Восстановить базу из резервной копии (сервер должен быть остановлен)."""
+    try:
+        restore(Settings(), file)
+    except BackupError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Восстановлено из {file}; проверьте: ejournal verify")
 
 
 @cli.command("verify")
