@@ -11,7 +11,7 @@ from adapters.tokens import InvalidToken, TokenClaims
 from api.bootstrap import Services
 from api.errors import Unauthenticated
 from domain.access import NoPolicy, passes_gate, rule_for
-from domain.actors import STAFF_ROLES, Actor, Role
+from domain.actors import Actor, Role
 from domain.errors import Forbidden, RecordNotFound
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -64,7 +64,7 @@ def enforce(request: Request, actor: Actor) -> None:
         raise Forbidden("Для этого действия не задано правило доступа") from None
     if passes_gate(actor, rule):
         return
-    if rule.names_a_record and not (actor.roles & STAFF_ROLES):
+    if rule.names_a_record and actor.is_family():
         # A student or parent is not told that someone else's record exists.
         raise RecordNotFound("Запись не найдена")
     raise Forbidden("Ваша роль не позволяет это действие")

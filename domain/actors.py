@@ -36,6 +36,14 @@ class Actor:
     def has(self, role: str) -> bool:
         return role == self.role or role in self.roles
 
+    def is_administration(self) -> bool:
+        """Deputy, director or administrator: reads every journal of the organisation."""
+        return self.has(Role.DEPUTY) or self.has(Role.DIRECTOR) or self.has(Role.ADMIN)
+
+    def is_family(self) -> bool:
+        """A student, parent or trusted person: no staff role at all."""
+        return not self.roles & STAFF_ROLES and self.role not in STAFF_ROLES
+
 
 def system_actor(org_id: str) -> Actor:
     return Actor(id="system", role=Role.SYSTEM, org_id=org_id, roles=frozenset({Role.SYSTEM}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from domain.actors import STAFF_ROLES, Actor, Role
+from domain.actors import Actor, Role
 from domain.errors import Forbidden, MarksDisabled, NotEnrolled, RecordNotFound
 from domain.reference import AcademicYear
 
@@ -88,7 +88,7 @@ def authorise_absence_reason(
         return Role.CURATOR.value
     if actor.has(Role.DEPUTY):
         return Role.DEPUTY.value
-    if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
+    if actor.is_family():
         raise RecordNotFound("Пропуск не найден")
     raise Forbidden("Причину пропуска указывают преподаватель, куратор группы или заместитель")
 
@@ -101,7 +101,7 @@ def authorise_notice(actor: Actor, year: AcademicYear, student_id: str, children
         if not year.ever_in_year(student_id):
             raise RecordNotFound("Обучающийся не найден в этом учебном году")
         return Role.PARENT.value
-    if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
+    if actor.is_family():
         raise RecordNotFound("Обучающийся не найден")
     raise Forbidden("Уведомление о пропуске подаёт родитель (законный представитель)")
 
@@ -141,7 +141,7 @@ def may_read_group(
     """Who may read a group's pages (lessons, topics, homework)."""
     if actor.org_id != year.org_id or group_id not in year.groups:
         raise RecordNotFound("Группа не найдена")
-    if actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN):
+    if actor.is_administration():
         return
     if year.groups[group_id].curator_id == actor.id:
         return
@@ -155,7 +155,7 @@ def may_read_group(
         return
     if actor.has(Role.ARCHIVIST) and year.closed_at is not None:
         return
-    if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
+    if actor.is_family():
         raise RecordNotFound("Группа не найдена")
     raise Forbidden("Нет доступа к страницам этой группы")
 
@@ -185,10 +185,10 @@ def visible_subjects(
         return ALL_SUBJECTS
     if student_id in children:  # own children, or delegated to a trusted person
         return ALL_SUBJECTS
-    if not actor.roles & STAFF_ROLES and actor.role not in STAFF_ROLES:
+    if actor.is_family():
         # A student or parent is never told that someone else's journal exists.
         raise RecordNotFound("Журнал не найден")
-    if actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN):
+    if actor.is_administration():
         return ALL_SUBJECTS
     if actor.has(Role.ARCHIVIST) and year.closed_at is not None:
         return ALL_SUBJECTS  # archivists read closed years only
@@ -217,7 +217,7 @@ def may_read_group_reports(
     (of that subject, where one is named). `staff_only` narrows it to those roles."""
     if actor.org_id != year.org_id or group_id not in year.groups:
         raise RecordNotFound("Группа не найдена")
-    if actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN):
+    if actor.is_administration():
         return
     if actor.has(Role.ARCHIVIST) and year.closed_at is not None:
         return

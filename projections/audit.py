@@ -13,6 +13,7 @@ from domain.lessons import SubjectPage as P
 from domain.reference import AcademicYear as Y
 from domain.reference import Organisation as Org
 from domain.reference import Person
+from projections.base import index_statements
 from projections.facts import stamp
 
 ACTIONS: dict[type[Any], str] = {
@@ -205,12 +206,7 @@ class AuditTrail:
         return ["audit_streams", "audit_records", "audit_trail"]
 
     def secondary_indexes(self) -> dict[str, str]:
-        """Dropped for a rebuild and built again at its end (see the runner)."""
-        return {
-            statement.split()[5]: statement
-            for statement in self.ddl()
-            if statement.startswith("CREATE INDEX")
-        }
+        return index_statements(self.ddl())
 
     def reset(self, cur: Cursor) -> None:
         self._streams.clear()

@@ -17,3 +17,10 @@ class Projection(Protocol):
     def apply(self, cur: Cursor, event: Any, position: int) -> None: ...
 
     def reset(self, cur: Cursor) -> None: ...
+
+
+def index_statements(ddl: list[str]) -> dict[str, str]:
+    """The CREATE INDEX statements of a projection's DDL, by index name: what a rebuild drops
+    first and builds again at its end (faster than keeping them up to date row by row);
+    ddl() recreates any that a crashed rebuild left missing."""
+    return {s.split()[5]: s for s in ddl if s.startswith("CREATE INDEX")}

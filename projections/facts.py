@@ -17,6 +17,7 @@ from adapters.sql import Cursor, empty_table, insert_rows
 from domain.journal import StudentJournal, debt_status, notice_absence_id, notice_days
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear
+from projections.base import index_statements
 
 J = StudentJournal
 P = SubjectPage
@@ -148,13 +149,7 @@ class JournalFacts:
         return [*_COLUMNS, "rm_memberships", "rm_acknowledgements"]
 
     def secondary_indexes(self) -> dict[str, str]:
-        """Indexes a rebuild drops first and builds again at the end (faster than keeping
-        them up to date row by row); ddl() recreates any a crashed rebuild left missing."""
-        return {
-            statement.split()[5]: statement
-            for statement in self.ddl()
-            if statement.startswith("CREATE INDEX")
-        }
+        return index_statements(self.ddl())
 
     # --- applying ---------------------------------------------------------------------------
 

@@ -114,9 +114,7 @@ class ReportUseCases(JournalCore):
         """The subjects a plain subject teacher of the group sees; None for everyone who
         sees the whole group (administration, curator, archivist of a closed year)."""
         whole = (
-            actor.has(Role.DEPUTY)
-            or actor.has(Role.DIRECTOR)
-            or actor.has(Role.ADMIN)
+            actor.is_administration()
             or year.groups[group_id].curator_id == actor.id
             or (actor.has(Role.ARCHIVIST) and year.closed_at is not None)
         )
@@ -241,7 +239,7 @@ class AuditUseCases(JournalCore):
         min_position: int | None = None,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Who changed what and when, newest first (deputy, director, admin)."""
-        if not (actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN)):
+        if not actor.is_administration():
             raise Forbidden(
                 "Журнал изменений читают заместитель директора, директор и администратор"
             )

@@ -95,7 +95,7 @@ class YearUseCases(JournalCore):
         if not any(actor.has(r) for r in (Role.ARCHIVIST, Role.DEPUTY, Role.DIRECTOR, Role.ADMIN)):
             raise Forbidden("Архив читают архивист и администрация")
         if year.closed_at is None:
-            if not (actor.has(Role.DEPUTY) or actor.has(Role.DIRECTOR) or actor.has(Role.ADMIN)):
+            if not actor.is_administration():
                 raise Forbidden("Архивист работает только с закрытыми годами")
             raise YearOpen("Учебный год ещё не закрыт: архива пока нет")
         sealed = self.archives.get(actor.org_id, year.year_id)
