@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
+from adapters.report_tables import attendance_table, gradebook_table, summary_table
 from api.deps import CurrentActor, Svc
 from api.exports import table_response, wanted
 from api.schemas import (
@@ -96,30 +97,8 @@ def get_gradebook(
     fmt = wanted(request, format)
     if fmt == "json":
         return out
-    dates = [f"{c['lesson_date']} №{c['lesson_no']}" for c in book.columns]
-    headers = [
-        "ФИО",
-        *dates,
-        "Все отметки",
-        "Средний балл",
-        "Средневзвешенный балл",
-        "Пропуски",
-        "Аттестация",
-    ]
-    rows = [
-        [
-            r.full_name or r.student_id,
-            *(_cell(r, c) for c in book.columns),
-            " ".join(str(m["value"]) for m in r.marks),
-            r.average,
-            r.weighted_average,
-            len(r.absences),
-            (r.attestation or {}).get("result"),
-        ]
-        for r in out.rows
-    ]
     return table_response(
-        fmt, "Журнал", f"журнал-{group_id}-{subject_id}-{period_id}", headers, rows
+        fmt, gradebook_table(book, names), f"журнал-{group_id}-{subject_id}-{period_id}"
     )
 
 
@@ -175,18 +154,8 @@ def get_attendance(
     fmt = wanted(request, format)
     if fmt == "json":
         return out
-    headers = ["ФИО", "Пропущено уроков", "Н", "НУ", "НН", "Б", "По уведомлению родителей"]
-    rows = [
-        [
-            r.full_name or r.student_id,
-            r.absent_lessons,
-            *(r.by_code[c] for c in ("Н", "НУ", "НН", "Б")),
-            r.by_source["parent_notice"],
-        ]
-        for r in out.rows
-    ]
     return table_response(
-        fmt, "Посещаемость", f"посещаемость-{group_id}-{from_date}-{to_date}", headers, rows
+        fmt, attendance_table(body, names), f"посещаемость-{group_id}-{from_date}-{to_date}"
     )
 
 
@@ -250,11 +219,10 @@ def get_summary_sheet(
     fmt = wanted(request, format)
     if fmt == "json":
         return out
-    order = list(out.subjects)
-    headers = ["ФИО", *(out.subjects[s] for s in order)]
-    rows = [[r.full_name or r.student_id, *(r.results.get(s) for s in order)] for r in out.rows]
     return table_response(
-        fmt, "Сводная ведомость", f"сводная-ведомость-{year_id}-{group_id}", headers, rows
+        fmt,
+        summary_table(report.body, out.subjects, names),
+        f"сводная-ведомость-{year_id}-{group_id}",
     )
 
 
@@ -294,16 +262,6 @@ def acknowledge_diary(services: Svc, actor: CurrentActor, student_id: str) -> di
         "acknowledged_at": at,
         "position": w.position,
     }
-
-
-def _cell(row: GradebookRowOut, column: dict[str, Any]) -> str:
-    """A gradebook cell as on paper: the lesson's marks, or «н» for an absence."""
-    lesson = (column["lesson_date"], column["lesson_no"])
-    values = [str(m["value"]) for m in row.marks if (m["lesson_date"], m["lesson_no"]) == lesson]
-    if values:
-        return " ".join(values)
-    absent = any((a["lesson_date"], a.get("lesson_no")) == lesson for a in row.absences)
-    return "н" if absent else ""
 
 
 def _number(value: Decimal | None) -> float | None:
