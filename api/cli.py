@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
+import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +23,12 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table as RichTable
 
-from adapters.archive import SigningKey
+from adapters.archive import SealedYear, SigningKey
+from adapters.archive_check import ArchiveInvalid, verify_archive
+from adapters.archive_export import ArchiveBroken, export_year
+from adapters.archive_replay import ReplayError, replay_archive
 from adapters.backup import BackupError, backup, restore
 from adapters.integrity import verify_store
 from adapters.projection_runner import Follower, ProjectionRunner
@@ -235,6 +242,149 @@ def verify() -> None:
     for org, root in result.roots.items():
         console.print(f"{org}: событий {result.counts[org]}, корень Меркла {root}")
     console.print(f"Проверено событий: {result.events}; нарушений нет")
+
+
+archive_cli = typer.Typer(
+    help="Архив закрытого года: выгрузка, проверка без базы, воспроизведение",
+    no_args_is_help=True,
+)
+cli.add_typer(archive_cli, name="archive")
+
+
+@contextmanager
+def _stages() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar per stage of a long job, on stderr."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=max(total, 1))
+            progress.update(tasks[stage], completed=done, total=max(total, done, 1))
+
+        yield report
+
+
+def _sealed_year(services: Services, year_id: str, org_id: str | None) -> SealedYear:
+    with services.db.read() as cur:
+        cur.execute("SELECT org_id FROM archives WHERE year_id = ?", (year_id,))
+        orgs = sorted(str(r[0]) for r in cur.fetchall())
+    if org_id is None and len(orgs) > 1:
+        console.print(
+            f"[red]Год {year_id} закрыт в нескольких организациях: укажите --org "
+            f"({', '.join(orgs)})[/red]"
+        )
+        raise typer.Exit(2)
+    org_id = org_id or (orgs[0] if orgs else None)
+    sealed = services.journal.archives.get(org_id, year_id) if org_id else None
+    if sealed is None:
+        console.print(f"[red]Нет подписанного манифеста года {year_id}: год не закрыт[/red]")
+        raise typer.Exit(1)
+    return sealed
+
+
+@archive_cli.command("export")
+def archive_export(
+    year_id: Annotated[str, typer.Argument(help="Учебный год, например 2026-2027")],
+    file: Annotated[Path, typer.Argument(help="Куда записать архив (.zip)")],
+    org: Annotated[str | None, typer.Option(help="Организация (если их несколько)")] = None,
+) -> None:
+    """Выгрузить закрытый год: пакет BagIt с событиями, отчётами и PDF/A."""
+    services = Services.build(Settings())
+    try:
+        sealed = _sealed_year(services, year_id, org)
+        with _stages() as report:
+            exported = export_year(services.journal, services.personal, sealed, file, report)
+    except ArchiveBroken as e:
+        console.print(f"[red]Архив не создан: {e.detail}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        services.close()
+    console.print(
+        f"Архив: {exported.path}; событий {exported.events}, файлов {exported.files}, "
+        f"{exported.bytes / 1e6:.1f} МБ до сжатия, {exported.seconds:.1f} с"
+    )
+
+
+@archive_cli.command("verify")
+def archive_verify(
+    file: Annotated[Path, typer.Argument(help="Архив года (.zip)")],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="Открытый ключ организации (PEM) для сверки"),
+    ] = None,
+) -> None:
+    """Проверить архив без базы: хеши файлов, подписи, цепочки событий, корень Меркла."""
+    pinned = public_key.read_text() if public_key else None
+    try:
+        with _stages() as report:
+            checked = verify_archive(file, public_key=pinned, progress=report)
+    except ArchiveInvalid as e:
+        console.print(f"[red]Архив не прошёл проверку: {e}[/red]")
+        raise typer.Exit(1) from None
+    m = checked.manifest
+    for note in checked.notes:
+        console.print(f"[yellow]Примечание: {note}[/yellow]")
+    console.print(
+        f"Архив цел: {m['organization_id']}, год {m['year_id']}, закрыт {m['closed_at']}; "
+        f"событий {checked.events}, файлов {checked.files}, корень Меркла {m['merkle_root']}; "
+        f"{checked.events / max(checked.seconds, 1e-9):,.0f} событий/с".replace(",", " ")
+    )
+
+
+@archive_cli.command("replay")
+def archive_replay(
+    file: Annotated[Path, typer.Argument(help="Архив года (.zip)")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", help="Момент, на который показать журнал (ISO 8601)"),
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="Новый файл SQLite для года (по умолчанию временный)")
+    ] = None,
+    group: Annotated[str | None, typer.Option(help="Только эта группа (id)")] = None,
+    subject: Annotated[str | None, typer.Option(help="Только этот предмет (id)")] = None,
+) -> None:
+    """Восстановить закрытый год в новом хранилище, сверить отчёты с манифестом, показать
+    журнал на любой момент."""
+    with tempfile.TemporaryDirectory(prefix="ejournal-replay-") as scratch:
+        target = store or Path(scratch) / "year.db"
+        try:
+            with _stages() as report:
+                replayed = replay_archive(file, target, report)
+        except (ArchiveInvalid, ReplayError) as e:
+            console.print(f"[red]Воспроизведение невозможно: {e}[/red]")
+            raise typer.Exit(1) from None
+        try:
+            moment = as_of.replace(tzinfo=as_of.tzinfo or replayed.app.zone) if as_of else None
+            out = Console()
+            for caption, table in replayed.gradebooks(moment, group, subject):
+                shown = RichTable(title=caption, show_lines=False)
+                for header in table.headers:
+                    shown.add_column(header)
+                for row in table.rows:
+                    shown.add_row(*("" if v is None else str(v) for v in row))
+                out.print(shown)
+            for name, (expected, actual) in replayed.checksums.items():
+                mark = "совпадает" if expected == actual else "[red]НЕ совпадает[/red]"
+                console.print(f"{name}: {mark}")
+            root_ok = replayed.merkle_root == replayed.checked.manifest["merkle_root"]
+            console.print(f"корень Меркла: {'совпадает' if root_ok else '[red]НЕ совпадает[/red]'}")
+        finally:
+            replayed.close()
+    if not replayed.ok:
+        console.print("[red]Воспроизведённые отчёты не совпадают с манифестом[/red]")
+        raise typer.Exit(1)
+    console.print(
+        f"Год воспроизведён за {replayed.seconds:.1f} с: отчёты совпадают с подписанным манифестом"
+        + (f"; хранилище: {store}" if store else "")
+    )
 
 
 def main() -> None:

@@ -171,6 +171,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
         "архив закрытого года",
         {"archivist": "closed", "deputy": "all", "director": "all", "admin": "all"},
     ),
+    ("GET", "/api/v1/archives/{year_id}/export"): _rule(
+        "выгрузить архив закрытого года",
+        {"archivist": "closed", "deputy": "all", "director": "all"},
+    ),
     ("GET", "/api/v1/audit"): _rule(
         "журнал изменений", {"admin": "all", "director": "all", "deputy": "all"}
     ),

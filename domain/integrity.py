@@ -54,3 +54,34 @@ def _subtree(nodes: list[bytes]) -> bytes:
     while split * 2 < len(nodes):
         split *= 2  # the largest power of two smaller than n
     return node_hash(_subtree(nodes[:split]), _subtree(nodes[split:]))
+
+
+class ChainBroken(Exception):
+    """An event that does not continue its stream's hash chain."""
+
+
+class ChainWalk:
+    """Events in log order, each continuing its stream's chain: the hash each one must have,
+    the heads of the streams, and the leaves of the Merkle tree."""
+
+    def __init__(self) -> None:
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.leaves: list[bytes] = []
+
+    def next(self, *, stream: str, version: int, topic: str, state: Any) -> tuple[str, str]:
+        """The event's (previous, hash); ChainBroken when it skips or repeats a version."""
+        last, previous = self.heads.get(stream, (0, GENESIS))
+        if version != last + 1:
+            raise ChainBroken(f"поток {stream}: после версии {last} идёт версия {version}")
+        digest = event_hash(
+            stream=stream, version=version, topic=topic, state=state, previous=previous
+        )
+        self.heads[stream] = (version, digest)
+        self.leaves.append(bytes.fromhex(digest))
+        return previous, digest
+
+    def stream_heads(self) -> dict[str, int]:
+        return {s: v for s, (v, _) in sorted(self.heads.items())}
+
+    def root(self) -> str:
+        return merkle_root(self.leaves)

@@ -8,16 +8,14 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.service.core import JournalCore, Written
+from adapters.year_reports import YearReports
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, RecordNotFound, RuleViolation
 from domain.journal import StudentJournal
 from domain.policy import may_read_group_reports, visible_subjects
 from domain.reference import AcademicYear, Period
-from projections.attendance import Attendance, attendance
 from projections.audit import audit_items
-from projections.gradebook import Gradebook, gradebook
 from projections.monitoring import monitoring
-from projections.summary_sheet import SummaryRow, summary_sheet
 
 
 @dataclass
@@ -58,18 +56,7 @@ class ReportUseCases(JournalCore):
         may_read_group_reports(actor, year, group_id, subject_id)
         period = self._period(year, subject_id, period_id)
         position, complete = self._fresh(min_position)
-        with self.db.read() as cur:
-            book: Gradebook = gradebook(
-                cur,
-                org_id=year.org_id,
-                year_id=year.year_id,
-                group_id=group_id,
-                subject_id=subject_id,
-                period_id=period_id,
-                starts_on=period.starts_on,
-                ends_on=period.ends_on,
-                as_of=as_of,
-            )
+        book = YearReports(self.db, year).gradebook(group_id, subject_id, period, as_of)
         return Report(year, book, position, complete)
 
     def attendance(
@@ -94,19 +81,15 @@ class ReportUseCases(JournalCore):
         may_read_group_reports(actor, year, group_id)
         subjects = self._taught_only(actor, year, group_id)
         position, complete = self._fresh(min_position)
-        with self.db.read() as cur:
-            report: Attendance = attendance(
-                cur,
-                org_id=year.org_id,
-                year_id=year.year_id,
-                group_id=group_id,
-                from_date=from_date,
-                to_date=to_date,
-                today=self.today(actor.org_id),
-                unexplained_days=unexplained_days,
-                as_of=as_of,
-                subjects=subjects,
-            )
+        report = YearReports(self.db, year).attendance(
+            group_id,
+            from_date,
+            to_date,
+            today=self.today(actor.org_id),
+            unexplained_days=unexplained_days,
+            subjects=subjects,
+            as_of=as_of,
+        )
         return Report(year, report, position, complete)
 
     @staticmethod
@@ -123,7 +106,7 @@ class ReportUseCases(JournalCore):
         return frozenset(s for t, g, s in year.assignments if t == actor.id and g == group_id)
 
     def group_subjects(self, year: AcademicYear, group_id: str) -> list[str]:
-        return sorted({s for _, g, s in year.assignments if g == group_id})
+        return YearReports(self.db, year).group_subjects(group_id)
 
     def summary_sheet(
         self,
@@ -137,24 +120,8 @@ class ReportUseCases(JournalCore):
     ) -> Report:
         year = self.year(actor.org_id, year_id)
         may_read_group_reports(actor, year, group_id, staff_only=(Role.CURATOR,))
-        subjects = {
-            s: sorted(year.periods_of(s).values(), key=lambda p: p.ends_on)
-            for s in self.group_subjects(year, group_id)
-        }
         position, complete = self._fresh(min_position)
-        with self.db.read() as cur:
-            rows: list[SummaryRow] = summary_sheet(
-                cur,
-                org_id=year.org_id,
-                year_id=year.year_id,
-                group_id=group_id,
-                subjects=subjects,
-                starts_on=year.starts_on,
-                ends_on=year.ends_on,
-                rounding=year.rules.rounding,
-                as_of=as_of,
-                explain=explain,
-            )
+        rows = YearReports(self.db, year).summary_sheet(group_id, as_of, explain)
         return Report(year, rows, position, complete)
 
     def monitoring(

@@ -89,6 +89,12 @@ class YearUseCases(JournalCore):
         self.archives.store(sealed)
         return sealed
 
+    def archive_for_export(self, actor: Actor, year_id: str) -> SealedYear:
+        """The sealed year whose archive the actor may export (archivist, deputy, director)."""
+        if not any(actor.has(r) for r in (Role.ARCHIVIST, Role.DEPUTY, Role.DIRECTOR)):
+            raise Forbidden("Выгружают архив архивист, заместитель директора и директор")
+        return self.archive(actor, year_id)
+
     def archive(self, actor: Actor, year_id: str) -> SealedYear:
         """The signed manifest of a closed year (archivist, deputy, director, admin)."""
         year = self.year(actor.org_id, year_id)

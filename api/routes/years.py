@@ -1,12 +1,18 @@
-"""Academic years: closing (R-ARC-7) and the signed archive manifest (R-ARC-5)."""
+"""Academic years: closing (R-ARC-7), the signed archive manifest (R-ARC-5) and the export of
+a closed year (R-ARC-1, R-ARC-2, R-ARC-4)."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
+from adapters.archive_export import export_year, slug
 from api.deps import CurrentActor, Svc
 from api.schemas import YearCloseOut
 
@@ -44,3 +50,36 @@ def close_year(services: Svc, actor: CurrentActor, year_id: str) -> YearCloseOut
 def archive(services: Svc, actor: CurrentActor, year_id: str) -> ArchiveOut:
     sealed = services.journal.archive(actor, year_id)
     return ArchiveOut(manifest=sealed.manifest, signature=sealed.signature)
+
+
+@router.get(
+    "/archives/{year_id}/export",
+    response_class=FileResponse,
+    summary="Выгрузить архив закрытого года (zip, пакет BagIt)",
+    description="Пакет BagIt (RFC 8493) в zip: подписанный манифест года, все события года "
+    "(канонический JSON построчно), справочники, по каждой группе журналы, посещаемость и "
+    "сводная ведомость в CSV и XLSX, PDF/A для печати, README.txt о проверке sha256sum и "
+    "openssl. Архивист, заместитель директора, директор.",
+    responses={200: {"content": {"application/zip": {}}, "description": "Архив года"}},
+)
+def export_archive(services: Svc, actor: CurrentActor, year_id: str) -> FileResponse:
+    sealed = services.journal.archive_for_export(actor, year_id)
+    folder = Path(tempfile.mkdtemp(prefix="ejournal-export-"))
+    name = f"ejournal-{slug(actor.org_id)}-{slug(year_id)}.zip"
+    try:
+        exported = export_year(services.journal, services.personal, sealed, folder / name)
+    except BaseException:
+        _remove(folder)
+        raise
+    return FileResponse(
+        exported.path,
+        media_type="application/zip",
+        filename=name,
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+def _remove(folder: Path) -> None:
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()

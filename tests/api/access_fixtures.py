@@ -731,6 +731,11 @@ def _archive(w: World, k: Kind, b: Bundle) -> Call:
     return Call("GET", f"/api/v1/archives/{YEAR}")
 
 
+@template("GET", "/api/v1/archives/{year_id}/export", per_bundle=False)
+def _archive_export(w: World, k: Kind, b: Bundle) -> Call:
+    return Call("GET", f"/api/v1/archives/{YEAR}/export")
+
+
 @template("POST", "/api/v1/years/{year_id}/close", per_bundle=False, last=True)
 def _close_year(w: World, k: Kind, b: Bundle) -> Call:
     return Call("POST", f"/api/v1/years/{YEAR}/close")

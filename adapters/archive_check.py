@@ -1,0 +1,187 @@
+"""`ejournal archive verify`: check an exported year offline, with no database — every file's
+SHA-256 against the bag's manifests, the Ed25519 signatures, and every event's chained hash,
+the stream heads, the event count and the Merkle root against the signed year manifest."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from adapters.archive import signature_valid
+from adapters.archive_export import EVENTS, MANIFEST, MANIFEST_SIG, PUBLIC_KEY, REFERENCE
+from adapters.bag import MANIFEST as BAG_MANIFEST
+from adapters.bag import MANIFEST_SIGNATURE, TAGMANIFEST, read_manifest
+from domain.integrity import ChainBroken, ChainWalk, canonical
+
+Progress = Callable[[str, int, int], None]
+
+
+class ArchiveInvalid(Exception):
+    """The archive fails a check; the message says which and where (in Russian)."""
+
+
+@dataclass
+class CheckedArchive:
+    manifest: dict[str, Any]
+    reference: dict[str, Any]
+    events: int
+    files: int
+    public_key: str
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+class BagReader:
+    """The bag inside a zip: its single top-level folder and the files under it."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.zip = archive
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        roots = {n.split("/", 1)[0] for n in names}
+        if len(roots) != 1 or any("/" not in n for n in names):
+            raise ArchiveInvalid("В архиве должна быть ровно одна папка — пакет BagIt")
+        self.root = roots.pop()
+        self.files = {n.split("/", 1)[1] for n in names}
+
+    def read(self, name: str) -> bytes:
+        if name not in self.files:
+            raise ArchiveInvalid(f"В пакете нет файла {name}")
+        return self.zip.read(f"{self.root}/{name}")
+
+    def lines(self, name: str) -> Iterator[bytes]:
+        rest = b""
+        with self.zip.open(f"{self.root}/{name}") as raw:
+            while chunk := raw.read(1 << 20):
+                parts = (rest + chunk).split(b"\n")
+                rest = parts.pop()
+                yield from parts
+        if rest:
+            yield rest
+
+    def sha256(self, name: str) -> str:
+        digest = hashlib.sha256()
+        with self.zip.open(f"{self.root}/{name}") as raw:
+            while chunk := raw.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+def verify_archive(
+    path: Any, *, public_key: str | None = None, progress: Progress = _quiet
+) -> CheckedArchive:
+    """Raise ArchiveInvalid with the first failure; `public_key` (PEM) pins the signer."""
+    started = time.perf_counter()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise ArchiveInvalid(f"Файл не читается как zip: {e}") from None
+    with archive:
+        bag = BagReader(archive)
+        try:
+            checked = _verify(bag, public_key, progress)
+        except (zipfile.BadZipFile, OSError, EOFError) as e:  # a damaged member (CRC, inflate)
+            raise ArchiveInvalid(f"Архив повреждён: {e}") from None
+    checked.seconds = time.perf_counter() - started
+    return checked
+
+
+def _verify(bag: BagReader, pinned: str | None, progress: Progress) -> CheckedArchive:
+    if not bag.read("bagit.txt").startswith(b"BagIt-Version: "):
+        raise ArchiveInvalid("bagit.txt не описывает пакет BagIt")
+    manifest_bytes = bag.read(BAG_MANIFEST)
+    payload = read_manifest(manifest_bytes.decode("utf-8"))
+    tags = read_manifest(bag.read(TAGMANIFEST).decode("utf-8"))
+    present = {f for f in bag.files if f.startswith("data/")}
+    if missing := sorted(set(payload) - present):
+        raise ArchiveInvalid(f"Нет файла, указанного в {BAG_MANIFEST}: {missing[0]}")
+    if extra := sorted(present - set(payload)):
+        raise ArchiveInvalid(f"Файл не указан в {BAG_MANIFEST}: {extra[0]}")
+    for done, (name, expected) in enumerate(sorted({**tags, **payload}.items()), start=1):
+        if name not in bag.files:
+            raise ArchiveInvalid(f"Нет файла, указанного в {TAGMANIFEST}: {name}")
+        if bag.sha256(name) != expected:
+            raise ArchiveInvalid(f"Файл {name} изменён: SHA-256 не совпадает с манифестом пакета")
+        progress("хеши файлов", done, len(tags) + len(payload))
+    key_pem = bag.read(f"data/{PUBLIC_KEY}").decode()
+    if pinned is not None and _raw(pinned) != _raw(key_pem):
+        raise ArchiveInvalid("Архив подписан не тем ключом, который указан для проверки")
+    if not _verifies(key_pem, bag.read(MANIFEST_SIGNATURE), manifest_bytes):
+        raise ArchiveInvalid(f"Подпись {BAG_MANIFEST} неверна")
+    manifest_raw = bag.read(f"data/{MANIFEST}")
+    manifest = json.loads(manifest_raw)
+    if canonical(manifest) != manifest_raw:
+        raise ArchiveInvalid("manifest.json не в каноническом виде")
+    signature = base64.b64encode(bag.read(f"data/{MANIFEST_SIG}")).decode()
+    if not signature_valid(manifest, signature):
+        raise ArchiveInvalid("Подпись манифеста года неверна")
+    notes = []
+    if _raw(manifest["public_key"]) != _raw(key_pem):
+        notes.append("год закрыт одним ключом, архив подписан другим (ключ сменён)")
+    events = _verify_events(bag, manifest, progress)
+    reference = json.loads(bag.read(f"data/{REFERENCE}"))
+    return CheckedArchive(manifest, reference, events, len(payload), key_pem, notes=notes)
+
+
+def _verify_events(bag: BagReader, manifest: dict[str, Any], progress: Progress) -> int:
+    walk = ChainWalk()
+    total = int(manifest["event_count"])
+    count = 0
+    for number, raw in enumerate(bag.lines(f"data/{EVENTS}"), start=1):
+        try:
+            line = json.loads(raw)
+            previous, digest = walk.next(
+                stream=line["stream"],
+                version=line["version"],
+                topic=line["topic"],
+                state=line["state"],
+            )
+        except ChainBroken as e:
+            raise ArchiveInvalid(f"{EVENTS}, строка {number}: {e}") from None
+        except (ValueError, KeyError, TypeError) as e:
+            raise ArchiveInvalid(f"{EVENTS}, строка {number} не читается: {e}") from None
+        if line.get("previous") != previous or line.get("hash") != digest:
+            raise ArchiveInvalid(
+                f"{EVENTS}, строка {number}: событие {line['stream']} версии {line['version']} "
+                "изменено — его хеш не совпадает"
+            )
+        count += 1
+        if count % 20000 == 0:
+            progress("события", count, total)
+    progress("события", count, total)
+    if count != total:
+        raise ArchiveInvalid(f"Событий {count}, а в манифесте года {total}")
+    if walk.stream_heads() != manifest["stream_heads"]:
+        raise ArchiveInvalid("Головы потоков не совпадают с манифестом года")
+    if walk.root() != manifest["merkle_root"]:
+        raise ArchiveInvalid("Корень Меркла событий не совпадает с манифестом года")
+    return count
+
+
+def _raw(pem: str) -> bytes:
+    key = serialization.load_pem_public_key(pem.encode())
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _verifies(pem: str, signature: bytes, data: bytes) -> bool:
+    key = serialization.load_pem_public_key(pem.encode())
+    if not isinstance(key, Ed25519PublicKey):
+        return False
+    try:
+        key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True

@@ -1,0 +1,432 @@
+"""The export of a closed year (R-ARC-1, R-ARC-2, R-ARC-4): a BagIt bag in a zip holding the
+signed manifest, every event of the year as canonical JSON lines, the reference data needed to
+read them (names, subjects, groups), each group's gradebooks, attendance and summary sheet as
+CSV and XLSX, printable PDF/A documents, and a README in Russian on checking it all with
+sha256sum and openssl alone.
+
+The events are read from the store and their hash chain recomputed while they are written; if
+the Merkle root or the stream heads differ from the signed manifest, the export stops: an
+archive is never made from a store that changed after the year was sealed."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from adapters import printing
+from adapters.accounts import PersonalData
+from adapters.archive import SealedYear, public_pem, software_version
+from adapters.bag import BagWriter
+from adapters.report_tables import (
+    Table,
+    attendance_table,
+    csv_bytes,
+    gradebook_table,
+    lesson_cell,
+    summary_table,
+    xlsx_bytes,
+)
+from adapters.year_reports import YearReports
+from domain.errors import RuleViolation
+from domain.integrity import ChainBroken, ChainWalk, canonical
+from domain.reference import AcademicYear, Organisation
+
+Progress = Callable[[str, int, int], None]
+
+EVENTS = "events.jsonl"
+REFERENCE = "reference.json"
+MANIFEST = "manifest.json"
+MANIFEST_SIG = "manifest.json.sig"
+PUBLIC_KEY = "public-key.pem"
+
+
+class ArchiveBroken(RuleViolation):
+    code = "integrity-broken"
+    title = "Хранилище не совпадает с подписанным манифестом года"
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    events: int
+    files: int
+    bytes: int
+    seconds: float
+
+
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+def slug(value: str) -> str:
+    """A file-name-safe form of an id (letters, digits, dot, dash, underscore)."""
+    return re.sub(r"[^\w.-]", "_", value) or "_"
+
+
+def ru_date(value: date | datetime) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def export_year(
+    app: Any,
+    personal: PersonalData,
+    sealed: SealedYear,
+    dest: Path,
+    progress: Progress = _quiet,
+) -> Exported:
+    """Write the closed year's archive to `dest` (a .zip); atomic: a failed export leaves no
+    file behind."""
+    started = time.perf_counter()
+    manifest = sealed.manifest
+    org_id, year_id = manifest["organization_id"], manifest["year_id"]
+    year: AcademicYear = app.year(org_id, year_id)
+    org: Organisation | None = app.organisation(org_id)
+    key = app.signing_key.load()
+    root = f"ejournal-{slug(org_id)}-{slug(year_id)}"
+    partial = dest.with_name(dest.name + ".partial")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+            bag = BagWriter(archive, root)
+            bag.add(MANIFEST, canonical(manifest))
+            bag.add(MANIFEST_SIG, _signature_bytes(sealed.signature))
+            bag.add(PUBLIC_KEY, public_pem(key.public_key()).encode())
+            actors = _write_events(app, bag, manifest, progress)
+            names = personal.names(org_id)
+            people = _people(year, actors | {manifest["closed_by"]})
+            reference: dict[str, Any] = {
+                "format": "ejournal-year-reference/1",
+                "organisation": {
+                    "id": org_id,
+                    "name": org.name if org else org_id,
+                    "timezone": (org.timezone if org else None) or str(app.zone),
+                },
+                "subjects": dict(sorted((org.subjects if org else {}).items())),
+                "groups": {
+                    g: {"name": info.name, "curator_id": info.curator_id}
+                    for g, info in sorted(year.groups.items())
+                },
+                "people": {p: names[p] for p in sorted(people) if p in names},
+            }
+            bag.add(REFERENCE, canonical(reference))
+            _write_reports(app, bag, year, reference, manifest, progress)
+            bag.finish(
+                {
+                    "Source-Organization": reference["organisation"]["name"],
+                    "Organization-Identifier": org_id,
+                    "External-Identifier": f"{org_id}/{year_id}",
+                    "External-Description": (f"Электронный журнал: архив {year_id} учебного года"),
+                    "Academic-Year": year_id,
+                    "Closed-At": manifest["closed_at"],
+                    "Closed-By": manifest["closed_by"],
+                    "Merkle-Root": manifest["merkle_root"],
+                    "Event-Count": str(manifest["event_count"]),
+                    "Software-Version": software_version(),
+                    "Bag-Software-Agent": f"ejournal {software_version()}",
+                },
+                app.clock.now().date(),
+                sign=key.sign,
+                extra={"README.txt": readme(reference, manifest, root).encode()},
+            )
+            files = len(bag.payload)
+            size = bag.bytes
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Exported(dest, int(manifest["event_count"]), files, size, time.perf_counter() - started)
+
+
+def _signature_bytes(signature: str) -> bytes:
+    import base64
+
+    return base64.b64decode(signature)
+
+
+def _write_events(
+    app: Any, bag: BagWriter, manifest: dict[str, Any], progress: Progress
+) -> set[str]:
+    """Every event of the year's streams up to the sealed heads, in log order; returns the
+    ids of the people who recorded them."""
+    heads: dict[str, int] = manifest["stream_heads"]
+    wanted = {UUID(s): v for s, v in heads.items()}
+    walk = ChainWalk()
+    actors: set[str] = set()
+    head = int(app.recorder.max_notification_id() or 0)
+    start = 0
+    with bag.open(EVENTS) as out:
+        while True:
+            notes = app.recorder.select_notifications(
+                start=start, limit=5000, inclusive_of_start=False
+            )
+            if not notes:
+                break
+            for n in notes:
+                last = wanted.get(n.originator_id)
+                if last is None or n.originator_version > last:
+                    continue
+                stream = str(n.originator_id)
+                state = app.chain.state_of(n)
+                try:
+                    previous, digest = walk.next(
+                        stream=stream, version=n.originator_version, topic=n.topic, state=state
+                    )
+                except ChainBroken as e:
+                    raise ArchiveBroken(str(e)) from None
+                actor = state.get("actor_id") if isinstance(state, dict) else None
+                if isinstance(actor, str):
+                    actors.add(actor)
+                line = {
+                    "position": n.id,
+                    "stream": stream,
+                    "version": n.originator_version,
+                    "topic": n.topic,
+                    "state": state,
+                    "previous": previous,
+                    "hash": digest,
+                }
+                out.write(canonical(line) + b"\n")
+            start = notes[-1].id
+            progress("события", start, head)
+    if walk.stream_heads() != dict(sorted(heads.items())):
+        raise ArchiveBroken("Потоки года в хранилище не совпадают с подписанным манифестом")
+    if walk.root() != manifest["merkle_root"]:
+        raise ArchiveBroken(
+            "Корень Меркла событий года не совпадает с подписанным: хранилище изменено после "
+            "закрытия года; проверьте его командой ejournal verify"
+        )
+    return actors
+
+
+def _people(year: AcademicYear, actors: set[str]) -> set[str]:
+    people = set(actors)
+    people.update(s for _, s in year.memberships)
+    people.update(t for t, _, _ in year.assignments)
+    people.update(g.curator_id for g in year.groups.values() if g.curator_id)
+    return people
+
+
+def _write_tables(bag: BagWriter, base: str, table: Table) -> None:
+    bag.add(f"{base}.csv", csv_bytes(table))
+    bag.add(f"{base}.xlsx", xlsx_bytes(table))
+
+
+def _write_reports(
+    app: Any,
+    bag: BagWriter,
+    year: AcademicYear,
+    reference: dict[str, Any],
+    manifest: dict[str, Any],
+    progress: Progress,
+) -> None:
+    reports = YearReports(app.db, year)
+    names: dict[str, str] = reference["people"]
+    subject_names: dict[str, str] = reference["subjects"]
+    closed_on = datetime.fromisoformat(manifest["closed_at"]).astimezone(app.zone).date()
+    groups = list(year.groups)
+    for done, group_id in enumerate(groups, start=1):
+        base = f"groups/{slug(group_id)}"
+        heading = printing.Heading(
+            organisation=reference["organisation"]["name"],
+            year=year.year_id,
+            group=year.groups[group_id].name,
+            closed_at=ru_date(closed_on),
+            curator=names.get(year.groups[group_id].curator_id or ""),
+        )
+        subjects = {s: subject_names.get(s, s) for s in reports.group_subjects(group_id)}
+        summary_rows = reports.summary_sheet(group_id)
+        _write_tables(bag, f"{base}/summary-sheet", summary_table(summary_rows, subjects, names))
+        sheet = printing.SummarySheet(
+            heading=heading,
+            subjects=list(subjects.values()),
+            rows=[
+                (names.get(r.student_id, r.student_id), [r.results.get(s) for s in subjects])
+                for r in summary_rows
+            ],
+        )
+        bag.add(f"{base}/summary-sheet.pdf", printing.summary_sheet_pdf(sheet))
+        absences = reports.attendance(group_id, year.starts_on, year.ends_on, today=closed_on)
+        _write_tables(bag, f"{base}/attendance", attendance_table(absences, names))
+        pages = []
+        for subject_id, subject_name in subjects.items():
+            teachers = sorted(
+                names.get(t, t) for t, g, s in year.assignments if g == group_id and s == subject_id
+            )
+            for period in reports.periods(subject_id):
+                book = reports.gradebook(group_id, subject_id, period)
+                _write_tables(
+                    bag,
+                    f"{base}/gradebook-{slug(subject_id)}-{slug(period.period_id)}",
+                    gradebook_table(book, names),
+                )
+                pages.append(
+                    printing.JournalPage(
+                        subject=subject_name,
+                        period=period.name,
+                        teachers=teachers,
+                        columns=[
+                            f"{date.fromisoformat(c['lesson_date']):%d.%m} №{c['lesson_no']}"
+                            for c in book.columns
+                        ],
+                        topics=[str(c.get("topic") or "") for c in book.columns],
+                        rows=[
+                            printing.JournalRow(
+                                student=names.get(r.student_id, r.student_id),
+                                cells=[lesson_cell(r.marks, r.absences, c) for c in book.columns],
+                                average=None if r.average is None else str(r.average),
+                                result=(r.attestation or {}).get("result"),
+                            )
+                            for r in book.rows
+                        ],
+                    )
+                )
+        roster = sorted(
+            (
+                names.get(s, s),
+                _stay(m.starts_on, m.ends_on),
+            )
+            for (g, s), m in year.memberships.items()
+            if g == group_id
+        )
+        journal = printing.GroupJournal(
+            heading=heading,
+            roster=roster,
+            pages=pages,
+            attendance=[
+                printing.AttendanceLine(
+                    student=names.get(r.student_id, r.student_id),
+                    absent_lessons=r.absent_lessons,
+                    by_code=dict(r.by_code),
+                )
+                for r in absences.rows
+            ],
+            summary=sheet,
+        )
+        bag.add(f"{base}/journal.pdf", printing.group_journal_pdf(journal))
+        progress("документы групп", done, len(groups))
+
+
+def _stay(starts_on: date, ends_on: date | None) -> str:
+    if ends_on is None:
+        return f"с {ru_date(starts_on)}"
+    return f"{ru_date(starts_on)} — {ru_date(ends_on)}"
+
+
+def readme(reference: dict[str, Any], manifest: dict[str, Any], root: str) -> str:
+    """The bag's README.txt: what is inside and how to check it with standard tools alone."""
+    org = reference["organisation"]["name"]
+    return README.format(
+        org=org,
+        year=manifest["year_id"],
+        closed_at=manifest["closed_at"],
+        events=manifest["event_count"],
+        root=root,
+        merkle=manifest["merkle_root"],
+        version=manifest["software_version"],
+    )
+
+
+README = """\
+АРХИВ ЭЛЕКТРОННОГО ЖУРНАЛА
+==========================
+
+Организация: {org}
+Учебный год: {year}
+Год закрыт: {closed_at}
+Событий: {events}
+Корень Меркла событий: {merkle}
+Программа: ejournal {version}
+
+Архив — пакет BagIt (RFC 8493, стандарт упаковки архивных данных). Его можно проверить любым
+валидатором BagIt, без программы ejournal. Ниже — как проверить каждый хеш и подпись
+только стандартными средствами: sha256sum (coreutils) и openssl версии 3 или новее.
+
+
+ЧТО ВНУТРИ
+----------
+
+bagit.txt, bag-info.txt   — описание пакета (организация, год, дата закрытия, версия программы).
+manifest-sha256.txt       — SHA-256 каждого файла в data/.
+manifest-sha256.txt.sig   — подпись Ed25519 файла manifest-sha256.txt ключом организации.
+tagmanifest-sha256.txt    — SHA-256 служебных файлов пакета (включая этот README).
+data/manifest.json        — манифест года, подписанный при закрытии: число событий, головы
+                            потоков, корень Меркла, контрольные суммы отчётов, открытый ключ.
+data/manifest.json.sig    — подпись Ed25519 манифеста года (64 байта).
+data/public-key.pem       — открытый ключ организации.
+data/events.jsonl         — все события года, по одному на строку (канонический JSON).
+data/reference.json       — справочники: организация, предметы, группы, ФИО людей года.
+data/groups/<группа>/     — по каждой группе:
+    summary-sheet.pdf       сводная ведомость итоговых отметок для печати, подписи директора
+                            и печати (PDF/A-2b, шрифты встроены);
+    journal.pdf             журнал группы: список, отметки и посещаемость по предметам,
+                            отметки за периоды и за год (PDF/A-2b);
+    summary-sheet.csv/.xlsx сводная ведомость таблицей;
+    attendance.csv/.xlsx    посещаемость за год;
+    gradebook-<предмет>-<период>.csv/.xlsx — страница журнала по предмету за период.
+CSV — кодировка UTF-8, разделитель «;».
+
+
+ПРОВЕРКА ШАГ ЗА ШАГОМ
+---------------------
+
+1. Распакуйте архив и перейдите в папку пакета:
+
+       unzip архив.zip
+       cd {root}
+
+2. Сверьте открытый ключ с опубликованным ключом организации (его отпечаток хранится у
+   директора и печатается командой «ejournal keys init»):
+
+       openssl pkey -pubin -in data/public-key.pem -outform DER | sha256sum
+
+3. Проверьте подпись списка хешей файлов. Ожидается «Signature Verified Successfully»:
+
+       openssl pkeyutl -verify -pubin -inkey data/public-key.pem -rawin \\
+           -in manifest-sha256.txt -sigfile manifest-sha256.txt.sig
+
+4. Проверьте хеш каждого файла. Каждая строка должна закончиться словом «OK»:
+
+       sha256sum -c manifest-sha256.txt
+       sha256sum -c tagmanifest-sha256.txt
+
+   Изменение хотя бы одного байта любого файла даёт здесь ошибку (FAILED / НЕ СОВПАДАЕТ).
+
+5. Проверьте подпись манифеста года, поставленную при закрытии года:
+
+       openssl pkeyutl -verify -pubin -inkey data/public-key.pem -rawin \\
+           -in data/manifest.json -sigfile data/manifest.json.sig
+
+После шагов 2–5 каждый файл пакета подтверждён подписью организации.
+
+
+КАК УСТРОЕНЫ ХЕШИ СОБЫТИЙ
+-------------------------
+
+Канонический JSON: UTF-8, ключи объектов по возрастанию кодов символов, без пробелов между
+элементами, кириллица без экранирования, целые числа — целыми.
+
+Хеш события = SHA-256 канонического JSON объекта
+    {{"stream": …, "version": …, "topic": …, "state": …, "previous": …}}
+где previous — хеш предыдущего события того же потока (для первого — 64 нуля). Каждая строка
+events.jsonl содержит эти поля, а также position (номер в журнале событий) и hash.
+
+Корень Меркла (RFC 6962): листья — хеши событий в порядке строк файла; хеш листа —
+SHA-256(0x00 || хеш), хеш узла — SHA-256(0x01 || левый || правый); дерево делится по
+наибольшей степени двойки, меньшей числа листьев. Результат должен совпасть с полем
+merkle_root манифеста года, число строк — с event_count, последняя версия каждого потока —
+с stream_heads.
+
+Всё это одной командой проверяет «ejournal archive verify архив.zip», а
+«ejournal archive replay архив.zip --as-of ВРЕМЯ» восстанавливает год в новом хранилище,
+сверяет контрольные суммы отчётов с манифестом и печатает журнал на любой момент.
+
+Хранить: не менее двух копий на разных носителях (R-ARC-3); сводные ведомости — в печатном
+виде с подписью директора и печатью 25 лет (R-ARC-4).
+"""
