@@ -1,0 +1,519 @@
+"""Printable PDF documents of a closed school year: the group's summary sheet of final marks,
+which is printed, signed by the director and sealed (R-ARC-4), and the group's journal for the
+archive (roster, marks, lesson topics, attendance, final marks). Both are PDF/A-2b: the archive
+keeps them for decades, so every font is embedded, colours are tied to an sRGB output intent and
+the file is validated as written."""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+from xml.sax.saxutils import escape
+
+import pikepdf
+import pikepdf.pdfa
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+__all__ = [
+    "AttendanceLine",
+    "GroupJournal",
+    "Heading",
+    "JournalPage",
+    "JournalRow",
+    "SummarySheet",
+    "group_journal_pdf",
+    "summary_sheet_pdf",
+]
+
+
+@dataclass(frozen=True)
+class Heading:
+    organisation: str
+    year: str
+    group: str
+    closed_at: str
+    curator: str | None = None
+
+
+@dataclass(frozen=True)
+class SummarySheet:
+    heading: Heading
+    subjects: list[str]
+    rows: list[tuple[str, list[str | None]]]
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    student: str
+    cells: list[str]
+    average: str | None
+    result: str | None
+
+
+@dataclass(frozen=True)
+class JournalPage:
+    subject: str
+    period: str
+    teachers: list[str]
+    columns: list[str]
+    topics: list[str]
+    rows: list[JournalRow]
+
+
+@dataclass(frozen=True)
+class AttendanceLine:
+    student: str
+    absent_lessons: int
+    by_code: dict[str, int]
+
+
+@dataclass(frozen=True)
+class GroupJournal:
+    heading: Heading
+    roster: list[tuple[str, str]]
+    pages: list[JournalPage]
+    attendance: list[AttendanceLine]
+    summary: SummarySheet
+
+
+FONT = "DejaVuSansCondensed"
+FONT_BOLD = "DejaVuSansCondensed-Bold"
+_FONT_DIR = Path(__file__).resolve().parent / "fonts"
+_fonts_lock = threading.Lock()
+_fonts_ready = False
+
+PAGE_SIZE = landscape(A4)
+_MARGIN = 12 * mm
+_BOTTOM_MARGIN = 16 * mm
+FRAME_WIDTH = PAGE_SIZE[0] - 2 * _MARGIN
+_PAD = 2.0
+_BODY_SIZE = 7.0
+_MIN_SIZE = 4.5
+
+LESSONS_PER_TABLE = 22
+_NUMBER_W = 16.0
+_NAME_W = 120.0
+_AVERAGE_W = 30.0
+_RESULT_W = 38.0
+_LESSONS_ROOM = FRAME_WIDTH - _NUMBER_W - _NAME_W - _AVERAGE_W - _RESULT_W
+_LESSON_MAX_W = 40.0
+_SHEET_NAME_W = 150.0
+_SUBJECT_MIN_W = 28.0
+_SUBJECT_MAX_W = 70.0
+_ATTENDANCE_CODES = ("Н", "НУ", "НН", "Б")
+
+
+def _register_fonts() -> None:
+    global _fonts_ready
+    if _fonts_ready:
+        return
+    with _fonts_lock:
+        if _fonts_ready:
+            return
+        pdfmetrics.registerFont(TTFont(FONT, str(_FONT_DIR / "DejaVuSansCondensed.ttf")))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(_FONT_DIR / "DejaVuSansCondensed-Bold.ttf")))
+        pdfmetrics.registerFontFamily(
+            FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+        )
+        _fonts_ready = True
+
+
+def _style(name: str, size: float, *, bold: bool = False, align: int = TA_LEFT) -> ParagraphStyle:
+    return ParagraphStyle(
+        name,
+        fontName=FONT_BOLD if bold else FONT,
+        fontSize=size,
+        leading=size * 1.2,
+        alignment=align,
+        splitLongWords=1,
+    )
+
+
+_ORGANISATION = _style("organisation", 11, bold=True, align=TA_CENTER)
+_TITLE = _style("title", 15, bold=True, align=TA_CENTER)
+_SUBTITLE = _style("subtitle", 10, align=TA_CENTER)
+_SECTION = _style("section", 12, bold=True)
+_LINE = _style("line", 9)
+_CAPTION = ParagraphStyle("caption", parent=_style("caption-base", 8, bold=True), keepWithNext=1)
+_SIGNATURE = ParagraphStyle("signature", parent=_style("signature-base", 10), leading=22)
+_CELL_LEFT = _style("cell-left", _BODY_SIZE)
+_CELL_CENTRE = _style("cell-centre", _BODY_SIZE, align=TA_CENTER)
+_HEADER_SIZE = 6.5
+
+Cell: TypeAlias = str | Paragraph
+
+
+def _text_width(text: str, font: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, font, size))
+
+
+def _sized(style: ParagraphStyle, size: float) -> ParagraphStyle:
+    return ParagraphStyle(f"{style.name}-{size}", parent=style, fontSize=size, leading=size * 1.2)
+
+
+def _fit(text: str | None, width: float, style: ParagraphStyle, *, shrink: bool) -> Cell:
+    """Plain text if it fits the column, else a paragraph that shrinks (marks) or wraps (names)."""
+    value = text or ""
+    room = width - 2 * _PAD
+    if _text_width(value, style.fontName, style.fontSize) <= room:
+        return value
+    if not shrink:
+        return Paragraph(escape(value), style)
+    size = style.fontSize
+    while size > _MIN_SIZE and _text_width(value, style.fontName, size) > room:
+        size -= 0.5
+    return Paragraph(escape(value), _sized(style, size))
+
+
+def _header(text: str, width: float) -> Paragraph:
+    room = width - 2 * _PAD
+    longest = max((_text_width(w, FONT_BOLD, _HEADER_SIZE) for w in text.split()), default=0.0)
+    size = _HEADER_SIZE
+    if longest > room:
+        size = max(_MIN_SIZE, math.floor(_HEADER_SIZE * room / longest * 2) / 2)
+    return Paragraph(escape(text), _style("header", size, bold=True, align=TA_CENTER))
+
+
+def _grid(
+    data: list[list[Any]], widths: Sequence[float], *, centred_from: int | None = None
+) -> Table:
+    commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), FONT, _BODY_SIZE),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (0, 0), (0, -1), "CENTER"),
+        ("LEFTPADDING", (0, 0), (-1, -1), _PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _PAD),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if centred_from is not None:
+        commands.append(("ALIGN", (centred_from, 0), (-1, -1), "CENTER"))
+    return Table(
+        data, colWidths=list(widths), repeatRows=1, hAlign="LEFT", style=TableStyle(commands)
+    )
+
+
+def _chunks(count: int, limit: int) -> list[range]:
+    """Split ``range(count)`` into the fewest nearly equal parts of at most *limit* items."""
+    parts = max(1, math.ceil(count / limit))
+    size, extra = divmod(count, parts)
+    result = []
+    start = 0
+    for index in range(parts):
+        stop = start + size + (1 if index < extra else 0)
+        result.append(range(start, stop))
+        start = stop
+    return result
+
+
+def _range_caption(what: str, part: range, total: int) -> Paragraph:
+    return Paragraph(f"{what} {part.start + 1}–{part.stop} из {total}", _CAPTION)
+
+
+def _heading_block(heading: Heading, title: str) -> list[Flowable]:
+    story: list[Flowable] = [
+        Paragraph(escape(heading.organisation), _ORGANISATION),
+        Spacer(1, 4 * mm),
+        Paragraph(escape(title), _TITLE),
+        Spacer(1, 2 * mm),
+        Paragraph(f"Группа {escape(heading.group)}", _SUBTITLE),
+        Paragraph(f"Учебный год {escape(heading.year)}", _SUBTITLE),
+    ]
+    if heading.curator:
+        story.append(
+            Paragraph(f"Классный руководитель (куратор): {escape(heading.curator)}", _SUBTITLE)
+        )
+    story.append(Spacer(1, 5 * mm))
+    return story
+
+
+def _summary_tables(sheet: SummarySheet) -> list[Flowable]:
+    for name, results in sheet.rows:
+        if len(results) != len(sheet.subjects):
+            raise ValueError(f"{name}: {len(results)} results for {len(sheet.subjects)} subjects")
+    room = FRAME_WIDTH - _NUMBER_W - _SHEET_NAME_W
+    parts = _chunks(len(sheet.subjects), max(1, int(room // _SUBJECT_MIN_W)))
+    story: list[Flowable] = []
+    for part in parts:
+        width = min(_SUBJECT_MAX_W, room / len(part)) if len(part) else _SUBJECT_MAX_W
+        widths = [_NUMBER_W, _SHEET_NAME_W] + [width] * len(part)
+        data: list[list[Any]] = [
+            [_header("№", _NUMBER_W), _header("ФИО обучающегося", _SHEET_NAME_W)]
+            + [_header(sheet.subjects[i], width) for i in part]
+        ]
+        for number, (name, results) in enumerate(sheet.rows, start=1):
+            data.append(
+                [str(number), _fit(name, _SHEET_NAME_W, _CELL_LEFT, shrink=False)]
+                + [_fit(results[i], width, _CELL_CENTRE, shrink=True) for i in part]
+            )
+        if len(parts) > 1:
+            story.append(_range_caption("Предметы", part, len(sheet.subjects)))
+        story.append(_grid(data, widths, centred_from=2))
+        story.append(Spacer(1, 4 * mm))
+    return story
+
+
+def _signature_block(heading: Heading) -> Flowable:
+    curator = escape(heading.curator) if heading.curator else "____________________"
+    return KeepTogether(
+        [
+            Spacer(1, 6 * mm),
+            Paragraph("Директор ____________________ / ____________________ /", _SIGNATURE),
+            Paragraph(
+                f"Классный руководитель (куратор) ____________________ / {curator} /",
+                _SIGNATURE,
+            ),
+            Paragraph("М.П.", _SIGNATURE),
+            Paragraph("Дата: ____________", _SIGNATURE),
+        ]
+    )
+
+
+def _marks_tables(page: JournalPage) -> list[Flowable]:
+    total = len(page.columns)
+    for row in page.rows:
+        if len(row.cells) != total:
+            raise ValueError(
+                f"{page.subject}, {row.student}: {len(row.cells)} cells for {total} lessons"
+            )
+    parts = _chunks(total, LESSONS_PER_TABLE)
+    lesson_w = min(_LESSON_MAX_W, _LESSONS_ROOM / max(1, len(parts[0])))
+    story: list[Flowable] = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        widths = [_NUMBER_W, _NAME_W] + [lesson_w] * len(part)
+        header: list[Any] = [_header("№", _NUMBER_W), _header("ФИО", _NAME_W)]
+        header += [_header(page.columns[i], lesson_w) for i in part]
+        if last:
+            widths += [_AVERAGE_W, _RESULT_W]
+            header += [_header("Ср. балл", _AVERAGE_W), _header("Итог", _RESULT_W)]
+        data: list[list[Any]] = [header]
+        for number, row in enumerate(page.rows, start=1):
+            line: list[Any] = [str(number), _fit(row.student, _NAME_W, _CELL_LEFT, shrink=False)]
+            line += [_fit(row.cells[i], lesson_w, _CELL_CENTRE, shrink=True) for i in part]
+            if last:
+                line += [
+                    _fit(row.average, _AVERAGE_W, _CELL_CENTRE, shrink=True),
+                    _fit(row.result, _RESULT_W, _CELL_CENTRE, shrink=True),
+                ]
+            data.append(line)
+        if len(parts) > 1:
+            story.append(_range_caption("Уроки", part, total))
+        story.append(_grid(data, widths, centred_from=2))
+        story.append(Spacer(1, 3 * mm))
+    return story
+
+
+def _topics_table(page: JournalPage) -> Flowable:
+    date_w = 44.0
+    topic_w = FRAME_WIDTH / 2 - date_w
+    widths = [date_w, topic_w, date_w, topic_w]
+    data: list[list[Any]] = [
+        [_header("Дата", date_w), _header("Тема урока", topic_w)] * 2,
+    ]
+    for start in range(0, len(page.columns), 2):
+        line: list[Any] = []
+        for i in (start, start + 1):
+            if i < len(page.columns):
+                line += [
+                    _fit(page.columns[i], date_w, _CELL_LEFT, shrink=True),
+                    _fit(page.topics[i], topic_w, _CELL_LEFT, shrink=False),
+                ]
+            else:
+                line += ["", ""]
+        data.append(line)
+    table = _grid(data, widths)
+    table.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "LEFT")]))
+    return table
+
+
+def _journal_section(page: JournalPage) -> list[Flowable]:
+    if len(page.topics) != len(page.columns):
+        raise ValueError(
+            f"{page.subject}: {len(page.topics)} topics for {len(page.columns)} lessons"
+        )
+    story: list[Flowable] = [
+        PageBreak(),
+        Paragraph(f"{escape(page.subject)} — {escape(page.period)}", _SECTION),
+    ]
+    if page.teachers:
+        label = "Преподаватель" if len(page.teachers) == 1 else "Преподаватели"
+        story.append(Paragraph(f"{label}: {escape(', '.join(page.teachers))}", _LINE))
+    story.append(Spacer(1, 3 * mm))
+    story += _marks_tables(page)
+    if page.columns:
+        story.append(Paragraph("Даты и темы уроков", _CAPTION))
+        story.append(_topics_table(page))
+    return story
+
+
+def _roster_table(roster: Sequence[tuple[str, str]]) -> Flowable:
+    name_w = 260.0
+    period_w = 180.0
+    data: list[list[Any]] = [
+        [
+            _header("№", _NUMBER_W),
+            _header("ФИО обучающегося", name_w),
+            _header("Период обучения в группе", period_w),
+        ]
+    ]
+    for number, (name, membership) in enumerate(roster, start=1):
+        data.append(
+            [
+                str(number),
+                _fit(name, name_w, _CELL_LEFT, shrink=False),
+                _fit(membership, period_w, _CELL_CENTRE, shrink=False),
+            ]
+        )
+    return _grid(data, [_NUMBER_W, name_w, period_w], centred_from=2)
+
+
+def _attendance_table(lines: Sequence[AttendanceLine]) -> Flowable:
+    name_w = 220.0
+    total_w = 70.0
+    code_w = 40.0
+    widths = [_NUMBER_W, name_w, total_w] + [code_w] * len(_ATTENDANCE_CODES)
+    data: list[list[Any]] = [
+        [
+            _header("№", _NUMBER_W),
+            _header("ФИО обучающегося", name_w),
+            _header("Пропущено уроков", total_w),
+        ]
+        + [_header(code, code_w) for code in _ATTENDANCE_CODES]
+    ]
+    for number, line in enumerate(lines, start=1):
+        counts = [line.by_code.get(code) for code in _ATTENDANCE_CODES]
+        data.append(
+            [str(number), _fit(line.student, name_w, _CELL_LEFT, shrink=False)]
+            + [str(line.absent_lessons)]
+            + ["" if count is None else str(count) for count in counts]
+        )
+    return _grid(data, widths, centred_from=2)
+
+
+def _render(story: list[Flowable], *, title: str, subject: str, footer: str) -> bytes:
+    def draw_footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 7)
+        y = _BOTTOM_MARGIN / 2
+        canvas.drawString(_MARGIN, y, footer)
+        canvas.drawRightString(PAGE_SIZE[0] - _MARGIN, y, f"Стр. {canvas.getPageNumber()}")
+        canvas.restoreState()
+
+    raw = io.BytesIO()
+    frame = Frame(
+        _MARGIN,
+        _BOTTOM_MARGIN,
+        FRAME_WIDTH,
+        PAGE_SIZE[1] - _MARGIN - _BOTTOM_MARGIN,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    doc = BaseDocTemplate(
+        raw,
+        pagesize=PAGE_SIZE,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_BOTTOM_MARGIN,
+        pageTemplates=[PageTemplate(id="page", frames=[frame], onPage=draw_footer)],
+        title=title,
+        author="ejournal",
+        subject=subject,
+        creator="ejournal",
+        lang="ru-RU",
+        invariant=1,
+        initialFontName=FONT,
+        initialFontSize=_BODY_SIZE,
+    )
+    doc.build(story)
+    return _to_pdfa(raw.getvalue())
+
+
+def _to_pdfa(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            if "/Trans" in page.obj:
+                del page.obj["/Trans"]
+        pikepdf.pdfa.save(pdf, out, "2b", deterministic_id=True)
+    return out.getvalue()
+
+
+def summary_sheet_pdf(sheet: SummarySheet) -> bytes:
+    """The group's summary sheet of final marks, with the signature and seal block (PDF/A-2b)."""
+    _register_fonts()
+    heading = sheet.heading
+    story = _heading_block(heading, "Сводная ведомость итоговых отметок")
+    story += _summary_tables(sheet)
+    story.append(_signature_block(heading))
+    return _render(
+        story,
+        title=f"Сводная ведомость итоговых отметок — группа {heading.group}, {heading.year}",
+        subject=f"Итоговые отметки группы {heading.group} за {heading.year} учебный год",
+        footer=f"Сформировано ejournal; год закрыт {heading.closed_at}",
+    )
+
+
+def group_journal_pdf(journal: GroupJournal) -> bytes:
+    """The group's journal of the school year for the archive (PDF/A-2b)."""
+    _register_fonts()
+    heading = journal.heading
+    story = _heading_block(heading, "Журнал учебных занятий")
+    story.append(Paragraph("Список обучающихся", _SECTION))
+    story.append(Spacer(1, 2 * mm))
+    story.append(_roster_table(journal.roster))
+    for page in journal.pages:
+        story += _journal_section(page)
+    story += [
+        PageBreak(),
+        Paragraph("Посещаемость", _SECTION),
+        Paragraph(
+            "Н — причина ещё не известна, НУ — по уважительной причине, "
+            "НН — без уважительной причины, Б — по болезни",
+            _LINE,
+        ),
+        Spacer(1, 2 * mm),
+        _attendance_table(journal.attendance),
+        PageBreak(),
+        Paragraph("Итоговые отметки", _SECTION),
+        Spacer(1, 2 * mm),
+    ]
+    story += _summary_tables(journal.summary)
+    return _render(
+        story,
+        title=f"Журнал учебных занятий — группа {heading.group}, {heading.year}",
+        subject=f"Журнал группы {heading.group} за {heading.year} учебный год",
+        footer=(
+            f"Журнал группы {heading.group}, {heading.year}. "
+            f"Сформировано ejournal; год закрыт {heading.closed_at}"
+        ),
+    )
