@@ -83,6 +83,17 @@ def import_file(file: Annotated[Path, typer.Argument(help="JSON-документ
     )
 
 
+def _bars() -> Progress:
+    """Progress bars on stderr: what, bar, done of total, time taken."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 projections_cli = typer.Typer(
     help="Проекции (отчёты): запуск, перестроение, состояние", no_args_is_help=True
 )
@@ -131,13 +142,7 @@ def projections_rebuild(
         head = services.journal.read_models.head()
         app = services.journal
         plan = [(runners[name], name)] if name else [(app.read_models, None), (app.indexes, None)]
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with _bars() as progress:
             for runner, only in plan:
                 label = only or ", ".join(runner.projections)
                 task = progress.add_task(label, total=max(head, 1))
@@ -254,13 +259,7 @@ cli.add_typer(archive_cli, name="archive")
 @contextmanager
 def _stages() -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar per stage of a long job, on stderr."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with _bars() as progress:
         tasks: dict[str, TaskID] = {}
 
         def report(stage: str, done: int, total: int) -> None:

@@ -1,7 +1,8 @@
 """`make bench` (read models): a generated 1,000-student school year (~600,000 events) on
 each store — time to rebuild the read models from zero, and p95 latency of gradebook,
 attendance and summary-sheet reads (in-process HTTP client), with and without `as_of`; and the
-replay alternative to bitemporal rows for `as_of`, measured for the ADR."""
+replay alternative to bitemporal rows for `as_of`, measured for the ADR; then the year's
+archive: close, export, offline verify (events per second), replay (bench/archive.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from adapters.clock import FixedClock  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.bootstrap import Services  # noqa: E402
-from bench import school  # noqa: E402
+from bench import archive, school  # noqa: E402
 from domain.ids import journal_id  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
@@ -74,6 +75,8 @@ def run(label: str, store: dict[str, Any], var_dir: Path) -> None:
         )
         reads(label, services)
         replay_alternative(label, services)
+        if os.environ.get("BENCH_ARCHIVE", "1") == "1":
+            archive.run(label, services, var_dir)
     finally:
         services.close()
 

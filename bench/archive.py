@@ -1,0 +1,48 @@
+"""`make bench` (archive): on the generated school year — close it, export the archive (BagIt
+zip with events, reports, PDF/A), verify it offline (events per second), replay it into a
+fresh SQLite store and compare the read models' checksums with the signed manifest."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from adapters.archive_check import verify_archive
+from adapters.archive_export import export_year
+from adapters.archive_replay import replay_archive
+from api.bootstrap import Services
+from bench import school
+from domain.actors import Actor, Role
+
+
+def run(label: str, services: Services, tmp: Path) -> None:
+    app = services.journal
+    deputy = Actor("dep", Role.DEPUTY.value, school.ORG, frozenset({Role.DEPUTY.value}))
+    started = time.perf_counter()
+    closing = app.close_year(deputy, school.YEAR)
+    print(
+        f"  {label}: closing the year (manifest over {closing.event_count:,} events, signed): "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    target = tmp / f"archive-{label}.zip"
+    exported = export_year(app, services.personal, app.archive(deputy, school.YEAR), target)
+    size = target.stat().st_size / 1e6
+    print(
+        f"  {label}: export: {exported.seconds:.1f} s — {exported.events:,} events, "
+        f"{exported.files} files, {exported.bytes / 1e6:.0f} MB payload, {size:.0f} MB zip"
+    )
+    checked = verify_archive(target)
+    print(
+        f"  {label}: archive verify (offline): {checked.seconds:.1f} s, "
+        f"{checked.events / checked.seconds:,.0f} events verified per second"
+    )
+    replayed = replay_archive(target, tmp / f"replay-{label}.db")
+    try:
+        verdict = "equal" if replayed.ok else "DIFFERENT"
+        print(
+            f"  {label}: archive replay into fresh SQLite (verify + load + rebuild): "
+            f"{replayed.seconds:.1f} s; read-model checksums {verdict} to the manifest's"
+        )
+    finally:
+        replayed.close()
+    target.unlink()
