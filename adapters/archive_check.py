@@ -26,6 +26,16 @@ from domain.integrity import ChainBroken, ChainWalk, canonical
 Progress = Callable[[str, int, int], None]
 
 
+def fingerprint(pem: str) -> str:
+    """SHA-256 of the public key's DER form, as `openssl pkey -pubin -outform DER | sha256sum`
+    prints it."""
+    key = serialization.load_pem_public_key(pem.encode())
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
 class ArchiveInvalid(Exception):
     """The archive fails a check; the message says which and where (in Russian)."""
 
@@ -130,6 +140,13 @@ def _verify(bag: BagReader, pinned: str | None, progress: Progress) -> CheckedAr
         raise ArchiveInvalid("Подпись манифеста года неверна")
     notes = []
     if _raw(manifest["public_key"]) != _raw(key_pem):
+        # A rotated key is legitimate only when the person checking names it: otherwise anyone
+        # could re-sign changed reports with a key of their own.
+        if pinned is None:
+            raise ArchiveInvalid(
+                "Архив подписан не тем ключом, которым закрыт год; если ключ организации "
+                "сменён, укажите новый открытый ключ для сверки (--public-key)"
+            )
         notes.append("год закрыт одним ключом, архив подписан другим (ключ сменён)")
     events = _verify_events(bag, manifest, progress)
     reference = json.loads(bag.read(f"data/{REFERENCE}"))

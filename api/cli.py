@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table as RichTable
 
 from adapters.archive import SealedYear, SigningKey
-from adapters.archive_check import ArchiveInvalid, verify_archive
+from adapters.archive_check import ArchiveInvalid, fingerprint, verify_archive
 from adapters.archive_export import ArchiveBroken, export_year
 from adapters.archive_replay import ReplayError, replay_archive
 from adapters.backup import BackupError, backup, restore
@@ -192,6 +192,10 @@ def keys_init() -> None:
         raise typer.Exit(1) from None
     console.print(f"Ключ создан: {key.path} (доступ только владельцу). Открытый ключ:")
     print(public)
+    console.print(
+        f"Отпечаток (SHA-256 ключа в DER): {fingerprint(public)} — опубликуйте его и храните "
+        "у директора: по нему сверяют подпись архивов"
+    )
 
 
 @cli.command("backup")
@@ -330,10 +334,12 @@ def archive_verify(
     m = checked.manifest
     for note in checked.notes:
         console.print(f"[yellow]Примечание: {note}[/yellow]")
+    speed = f"{checked.events / max(checked.seconds, 1e-9):,.0f}".replace(",", " ")
     console.print(
         f"Архив цел: {m['organization_id']}, год {m['year_id']}, закрыт {m['closed_at']}; "
         f"событий {checked.events}, файлов {checked.files}, корень Меркла {m['merkle_root']}; "
-        f"{checked.events / max(checked.seconds, 1e-9):,.0f} событий/с".replace(",", " ")
+        f"{speed} событий/с; отпечаток ключа подписи {fingerprint(checked.public_key)} — "
+        "сверьте с опубликованным ключом организации"
     )
 
 
