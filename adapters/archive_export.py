@@ -10,11 +10,14 @@ archive is never made from a store that changed after the year was sealed."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -81,9 +84,10 @@ def export_year(
     sealed: SealedYear,
     dest: Path,
     progress: Progress = _quiet,
+    workers: int | None = None,
 ) -> Exported:
     """Write the closed year's archive to `dest` (a .zip); atomic: a failed export leaves no
-    file behind."""
+    file behind. `workers`: processes rendering the documents (None: by the school's size)."""
     started = time.perf_counter()
     manifest = sealed.manifest
     org_id, year_id = manifest["organization_id"], manifest["year_id"]
@@ -117,7 +121,7 @@ def export_year(
                 "people": {p: names[p] for p in sorted(people) if p in names},
             }
             bag.add(REFERENCE, canonical(reference))
-            _write_reports(app, bag, year, reference, manifest, progress)
+            _write_reports(app, bag, year, reference, manifest, progress, workers)
             bag.finish(
                 {
                     "Source-Organization": reference["organisation"]["name"],
@@ -213,14 +217,72 @@ def _people(year: AcademicYear, actors: set[str]) -> set[str]:
     return people
 
 
-def _write_tables(bag: BagWriter, base: str, table: Table) -> None:
-    bag.add(f"{base}.csv", csv_bytes(table))
-    bag.add(f"{base}.xlsx", xlsx_bytes(table))
+class Renderer:
+    """Renders files (PDF, XLSX: pure functions of plain data) in worker processes when there
+    are several, and adds them to the bag in the order they were asked for; memory stays
+    bounded by keeping only a few results in flight."""
+
+    def __init__(self, bag: BagWriter, workers: int) -> None:
+        self.bag = bag
+        self.pool = (
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            if workers > 1
+            else None
+        )
+        self.limit = max(2, 4 * workers)
+        self.pending: deque[tuple[str, Future[bytes]]] = deque()
+
+    def add(self, path: str, render: Callable[[Any], bytes], data: Any) -> None:
+        if self.pool is None:
+            self.bag.add(path, render(data))
+            return
+        self.pending.append((path, self.pool.submit(render, data)))
+        while self.pending and (self.pending[0][1].done() or len(self.pending) > self.limit):
+            self._write_first()
+
+    def add_tables(self, base: str, table: Table) -> None:
+        self.bag.add(f"{base}.csv", csv_bytes(table))
+        self.add(f"{base}.xlsx", xlsx_bytes, table)
+
+    def _write_first(self) -> None:
+        path, result = self.pending.popleft()
+        self.bag.add(path, result.result())
+
+    def finish(self) -> None:
+        while self.pending:
+            self._write_first()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def workers_for(groups: int) -> int:
+    """Worker processes for the documents: none for a small school (starting them costs
+    more than it saves), up to four cores for a large one."""
+    return 1 if groups < 4 else min(4, os.cpu_count() or 1)
 
 
 def _write_reports(
     app: Any,
     bag: BagWriter,
+    year: AcademicYear,
+    reference: dict[str, Any],
+    manifest: dict[str, Any],
+    progress: Progress,
+    workers: int | None,
+) -> None:
+    renderer = Renderer(bag, workers or workers_for(len(year.groups)))
+    try:
+        _render_groups(app, renderer, year, reference, manifest, progress)
+        renderer.finish()
+    finally:
+        renderer.close()
+
+
+def _render_groups(
+    app: Any,
+    out: Renderer,
     year: AcademicYear,
     reference: dict[str, Any],
     manifest: dict[str, Any],
@@ -242,7 +304,7 @@ def _write_reports(
         )
         subjects = {s: subject_names.get(s, s) for s in reports.group_subjects(group_id)}
         summary_rows = reports.summary_sheet(group_id)
-        _write_tables(bag, f"{base}/summary-sheet", summary_table(summary_rows, subjects, names))
+        out.add_tables(f"{base}/summary-sheet", summary_table(summary_rows, subjects, names))
         sheet = printing.SummarySheet(
             heading=heading,
             subjects=list(subjects.values()),
@@ -251,9 +313,9 @@ def _write_reports(
                 for r in summary_rows
             ],
         )
-        bag.add(f"{base}/summary-sheet.pdf", printing.summary_sheet_pdf(sheet))
+        out.add(f"{base}/summary-sheet.pdf", printing.summary_sheet_pdf, sheet)
         absences = reports.attendance(group_id, year.starts_on, year.ends_on, today=closed_on)
-        _write_tables(bag, f"{base}/attendance", attendance_table(absences, names))
+        out.add_tables(f"{base}/attendance", attendance_table(absences, names))
         pages = []
         for subject_id, subject_name in subjects.items():
             teachers = sorted(
@@ -261,8 +323,7 @@ def _write_reports(
             )
             for period in reports.periods(subject_id):
                 book = reports.gradebook(group_id, subject_id, period)
-                _write_tables(
-                    bag,
+                out.add_tables(
                     f"{base}/gradebook-{slug(subject_id)}-{slug(period.period_id)}",
                     gradebook_table(book, names),
                 )
@@ -309,7 +370,7 @@ def _write_reports(
             ],
             summary=sheet,
         )
-        bag.add(f"{base}/journal.pdf", printing.group_journal_pdf(journal))
+        out.add(f"{base}/journal.pdf", printing.group_journal_pdf, journal)
         progress("документы групп", done, len(groups))
 
 

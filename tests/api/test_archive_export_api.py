@@ -16,6 +16,7 @@ import pypdf
 import pytest
 
 from adapters.archive_check import ArchiveInvalid, verify_archive
+from adapters.archive_export import export_year
 from adapters.archive_replay import replay_archive
 from tests.api.helpers import (
     ADMIN,
@@ -146,3 +147,34 @@ def test_who_may_export(api: Api) -> None:
     for user in (TEACHER_MATH, STUDENT_S01, ADMIN):
         r = api.client.get(EXPORT, headers=api.as_user(user))
         assert r.status_code in (403, 404), (user, r.status_code)
+
+
+def test_documents_rendered_in_worker_processes_make_the_same_bag(
+    api: Api, imported: Any, tmp_path: Path
+) -> None:
+    close_with_content(api)
+    app = imported.journal
+    sealed = app.archives.get("sght", YEAR)
+    inline = export_year(app, imported.personal, sealed, tmp_path / "inline.zip", workers=1)
+    pooled = export_year(app, imported.personal, sealed, tmp_path / "pooled.zip", workers=2)
+    assert pooled.files == inline.files
+    bagit.Bag(str(unzip(pooled.path.read_bytes(), tmp_path / "pooled"))).validate()
+    verify_archive(pooled.path)
+    with zipfile.ZipFile(inline.path) as a, zipfile.ZipFile(pooled.path) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        for name in a.namelist():
+            if name.endswith((".csv", ".jsonl", ".json")):
+                assert a.read(name) == b.read(name), name
+    text = " ".join(
+        p.extract_text()
+        for p in pypdf.PdfReader(
+            tmp_path
+            / "pooled"
+            / "ejournal-sght-2026-2027"
+            / "data"
+            / "groups"
+            / "g1"
+            / "journal.pdf"
+        ).pages
+    )
+    assert "Математика" in text
