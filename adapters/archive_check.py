@@ -4,7 +4,6 @@ the stream heads, the event count and the Merkle root against the signed year ma
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import time
@@ -13,11 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from adapters.archive import signature_valid
+from adapters.archive import ed25519_verifies
 from adapters.archive_export import EVENTS, MANIFEST, MANIFEST_SIG, PUBLIC_KEY, REFERENCE
 from adapters.bag import MANIFEST as BAG_MANIFEST
 from adapters.bag import MANIFEST_SIGNATURE, TAGMANIFEST, read_manifest
@@ -72,10 +69,13 @@ class BagReader:
             raise ArchiveInvalid(f"В пакете нет файла {name}")
         return self.zip.read(f"{self.root}/{name}")
 
-    def lines(self, name: str) -> Iterator[bytes]:
+    def lines(self, name: str, digest: Any = None) -> Iterator[bytes]:
+        """The file's lines; `digest` (a hashlib object), if given, sees every byte."""
         rest = b""
         with self.zip.open(f"{self.root}/{name}") as raw:
             while chunk := raw.read(1 << 20):
+                if digest is not None:
+                    digest.update(chunk)
                 parts = (rest + chunk).split(b"\n")
                 rest = parts.pop()
                 yield from parts
@@ -91,9 +91,15 @@ class BagReader:
 
 
 def verify_archive(
-    path: Any, *, public_key: str | None = None, progress: Progress = _quiet
+    path: Any,
+    *,
+    public_key: str | None = None,
+    progress: Progress = _quiet,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> CheckedArchive:
-    """Raise ArchiveInvalid with the first failure; `public_key` (PEM) pins the signer."""
+    """Raise ArchiveInvalid with the first failure; `public_key` (PEM) pins the signer.
+    `on_event` sees each event line once its chain is checked (a replay loads them in the
+    same pass); it is only trustworthy if the whole call returns."""
     started = time.perf_counter()
     try:
         archive = zipfile.ZipFile(path)
@@ -102,14 +108,19 @@ def verify_archive(
     with archive:
         bag = BagReader(archive)
         try:
-            checked = _verify(bag, public_key, progress)
+            checked = _verify(bag, public_key, progress, on_event)
         except (zipfile.BadZipFile, OSError, EOFError) as e:  # a damaged member (CRC, inflate)
             raise ArchiveInvalid(f"Архив повреждён: {e}") from None
     checked.seconds = time.perf_counter() - started
     return checked
 
 
-def _verify(bag: BagReader, pinned: str | None, progress: Progress) -> CheckedArchive:
+def _verify(
+    bag: BagReader,
+    pinned: str | None,
+    progress: Progress,
+    on_event: Callable[[dict[str, Any]], None] | None,
+) -> CheckedArchive:
     if not bag.read("bagit.txt").startswith(b"BagIt-Version: "):
         raise ArchiveInvalid("bagit.txt не описывает пакет BagIt")
     manifest_bytes = bag.read(BAG_MANIFEST)
@@ -120,23 +131,28 @@ def _verify(bag: BagReader, pinned: str | None, progress: Progress) -> CheckedAr
         raise ArchiveInvalid(f"Нет файла, указанного в {BAG_MANIFEST}: {missing[0]}")
     if extra := sorted(present - set(payload)):
         raise ArchiveInvalid(f"Файл не указан в {BAG_MANIFEST}: {extra[0]}")
+    events_file = f"data/{EVENTS}"
+    if events_file not in payload:
+        raise ArchiveInvalid(f"В пакете нет файла {events_file}")
     for done, (name, expected) in enumerate(sorted({**tags, **payload}.items()), start=1):
         if name not in bag.files:
             raise ArchiveInvalid(f"Нет файла, указанного в {TAGMANIFEST}: {name}")
+        if name == events_file:
+            continue  # hashed below, in the same pass that checks its events
         if bag.sha256(name) != expected:
             raise ArchiveInvalid(f"Файл {name} изменён: SHA-256 не совпадает с манифестом пакета")
         progress("хеши файлов", done, len(tags) + len(payload))
     key_pem = bag.read(f"data/{PUBLIC_KEY}").decode()
     if pinned is not None and _raw(pinned) != _raw(key_pem):
         raise ArchiveInvalid("Архив подписан не тем ключом, который указан для проверки")
-    if not _verifies(key_pem, bag.read(MANIFEST_SIGNATURE), manifest_bytes):
+    if not ed25519_verifies(key_pem, bag.read(MANIFEST_SIGNATURE), manifest_bytes):
         raise ArchiveInvalid(f"Подпись {BAG_MANIFEST} неверна")
     manifest_raw = bag.read(f"data/{MANIFEST}")
     manifest = json.loads(manifest_raw)
     if canonical(manifest) != manifest_raw:
         raise ArchiveInvalid("manifest.json не в каноническом виде")
-    signature = base64.b64encode(bag.read(f"data/{MANIFEST_SIG}")).decode()
-    if not signature_valid(manifest, signature):
+    signature = bag.read(f"data/{MANIFEST_SIG}")
+    if not ed25519_verifies(manifest.get("public_key", ""), signature, manifest_raw):
         raise ArchiveInvalid("Подпись манифеста года неверна")
     notes = []
     if _raw(manifest["public_key"]) != _raw(key_pem):
@@ -148,37 +164,60 @@ def _verify(bag: BagReader, pinned: str | None, progress: Progress) -> CheckedAr
                 "сменён, укажите новый открытый ключ для сверки (--public-key)"
             )
         notes.append("год закрыт одним ключом, архив подписан другим (ключ сменён)")
-    events = _verify_events(bag, manifest, progress)
+    events = _verify_events(bag, manifest, payload[events_file], progress, on_event)
     reference = json.loads(bag.read(f"data/{REFERENCE}"))
     return CheckedArchive(manifest, reference, events, len(payload), key_pem, notes=notes)
 
 
-def _verify_events(bag: BagReader, manifest: dict[str, Any], progress: Progress) -> int:
+def _verify_events(
+    bag: BagReader,
+    manifest: dict[str, Any],
+    expected: str,
+    progress: Progress,
+    on_event: Callable[[dict[str, Any]], None] | None,
+) -> int:
+    """One pass over events.jsonl: its SHA-256 and every event's chain. A changed file is
+    reported as such even when a line broke first, so the file is read to the end."""
     walk = ChainWalk()
     total = int(manifest["event_count"])
     count = 0
-    for number, raw in enumerate(bag.lines(f"data/{EVENTS}"), start=1):
+    digest = hashlib.sha256()
+    broken: str | None = None
+    for number, raw in enumerate(bag.lines(f"data/{EVENTS}", digest), start=1):
+        if broken is not None:
+            continue
         try:
             line = json.loads(raw)
-            previous, digest = walk.next(
+            previous, event_digest = walk.next(
                 stream=line["stream"],
                 version=line["version"],
                 topic=line["topic"],
                 state=line["state"],
             )
         except ChainBroken as e:
-            raise ArchiveInvalid(f"{EVENTS}, строка {number}: {e}") from None
+            broken = f"{EVENTS}, строка {number}: {e}"
+            continue
         except (ValueError, KeyError, TypeError) as e:
-            raise ArchiveInvalid(f"{EVENTS}, строка {number} не читается: {e}") from None
-        if line.get("previous") != previous or line.get("hash") != digest:
-            raise ArchiveInvalid(
+            broken = f"{EVENTS}, строка {number} не читается: {e}"
+            continue
+        if line.get("previous") != previous or line.get("hash") != event_digest:
+            broken = (
                 f"{EVENTS}, строка {number}: событие {line['stream']} версии {line['version']} "
                 "изменено — его хеш не совпадает"
             )
+            continue
+        if on_event is not None:
+            on_event(line)
         count += 1
         if count % 20000 == 0:
             progress("события", count, total)
     progress("события", count, total)
+    if digest.hexdigest() != expected:
+        raise ArchiveInvalid(
+            f"Файл data/{EVENTS} изменён: SHA-256 не совпадает с манифестом пакета"
+        )
+    if broken is not None:
+        raise ArchiveInvalid(broken)
     if count != total:
         raise ArchiveInvalid(f"Событий {count}, а в манифесте года {total}")
     if walk.stream_heads() != manifest["stream_heads"]:
@@ -191,14 +230,3 @@ def _verify_events(bag: BagReader, manifest: dict[str, Any], progress: Progress)
 def _raw(pem: str) -> bytes:
     key = serialization.load_pem_public_key(pem.encode())
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def _verifies(pem: str, signature: bytes, data: bytes) -> bool:
-    key = serialization.load_pem_public_key(pem.encode())
-    if not isinstance(key, Ed25519PublicKey):
-        return False
-    try:
-        key.verify(signature, data)
-    except InvalidSignature:
-        return False
-    return True

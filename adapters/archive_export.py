@@ -10,6 +10,7 @@ archive is never made from a store that changed after the year was sealed."""
 
 from __future__ import annotations
 
+import base64
 import multiprocessing
 import os
 import re
@@ -101,7 +102,7 @@ def export_year(
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             bag = BagWriter(archive, root)
             bag.add(MANIFEST, canonical(manifest))
-            bag.add(MANIFEST_SIG, _signature_bytes(sealed.signature))
+            bag.add(MANIFEST_SIG, base64.b64decode(sealed.signature))
             bag.add(PUBLIC_KEY, public_pem(key.public_key()).encode())
             actors = _write_events(app, bag, manifest, progress)
             names = personal.names(org_id)
@@ -146,12 +147,6 @@ def export_year(
     finally:
         partial.unlink(missing_ok=True)
     return Exported(dest, int(manifest["event_count"]), files, size, time.perf_counter() - started)
-
-
-def _signature_bytes(signature: str) -> bytes:
-    import base64
-
-    return base64.b64decode(signature)
 
 
 def _write_events(

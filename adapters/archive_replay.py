@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +20,7 @@ from eventsourcing.persistence import StoredEvent
 
 from adapters.accounts import PersonalData
 from adapters.archive import SigningKey, read_model_checksums
-from adapters.archive_check import BagReader, CheckedArchive, verify_archive
-from adapters.archive_export import EVENTS
+from adapters.archive_check import CheckedArchive, verify_archive
 from adapters.journal_app import EJournal
 from adapters.report_tables import Table, gradebook_table
 from adapters.sql import SQLiteDatabase
@@ -89,24 +87,26 @@ class Replayed:
 
 
 def replay_archive(path: Path, store: Path, progress: Progress = _quiet) -> Replayed:
-    """Verify the archive, then rebuild the year in a new SQLite file `store`."""
+    """Rebuild the year in a new SQLite file `store`, loading each event in the same pass
+    that verifies the archive; a failed replay leaves no store behind."""
     started = time.perf_counter()
-    checked = verify_archive(path, progress=progress)
     if store.exists():
         raise ReplayError(f"Хранилище {store} уже есть: для воспроизведения нужен новый файл")
     store.parent.mkdir(parents=True, exist_ok=True)
-    manifest, reference = checked.manifest, checked.reference
-    org_id, year_id = manifest["organization_id"], manifest["year_id"]
-    zone = ZoneInfo(reference["organisation"]["timezone"])
     db = SQLiteDatabase(str(store))
     app = EJournal(
         {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(store)},
         db=db,
-        zone=zone,
         signing_key=SigningKey(store.with_suffix(".no-key.pem")),
     )
     try:
-        _load_events(app, path, int(manifest["event_count"]), progress)
+        loader = _Loader(app)
+        checked = verify_archive(path, progress=progress, on_event=loader.add)
+        loader.flush()
+        manifest, reference = checked.manifest, checked.reference
+        org_id, year_id = manifest["organization_id"], manifest["year_id"]
+        # The organisation's day, as the archive records it (its stream is not in the year).
+        app.zone = ZoneInfo(reference["organisation"]["timezone"])
         _load_names(db, org_id, reference.get("people", {}))
         app.indexes.catch_up()
         head = app.read_models.head()
@@ -119,6 +119,8 @@ def replay_archive(path: Path, store: Path, progress: Progress = _quiet) -> Repl
     except BaseException:
         app.close()
         db.close()
+        for leftover in (store, *(store.with_name(store.name + s) for s in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
         raise
     expected: dict[str, str] = manifest["read_models"]
     return Replayed(
@@ -132,27 +134,25 @@ def replay_archive(path: Path, store: Path, progress: Progress = _quiet) -> Repl
     )
 
 
-def _load_events(app: EJournal, path: Path, total: int, progress: Progress) -> None:
-    """The archive's events in their order, stored as the library stores them."""
-    done = 0
-    with zipfile.ZipFile(path) as archive:
-        bag = BagReader(archive)
-        batch: list[StoredEvent] = []
-        for raw in bag.lines(f"data/{EVENTS}"):
-            line: dict[str, Any] = json.loads(raw)
-            state = json.dumps(line["state"], ensure_ascii=False, separators=(",", ":"))
-            batch.append(
-                StoredEvent(UUID(line["stream"]), line["version"], line["topic"], state.encode())
-            )
-            if len(batch) >= BATCH:
-                app.recorder.insert_events(batch)
-                done += len(batch)
-                batch = []
-                progress("загрузка событий", done, total)
-        if batch:
-            app.recorder.insert_events(batch)
-            done += len(batch)
-        progress("загрузка событий", done, total)
+class _Loader:
+    """Stores verified event lines as the library stores events, in batches."""
+
+    def __init__(self, app: EJournal) -> None:
+        self.app = app
+        self.batch: list[StoredEvent] = []
+
+    def add(self, line: dict[str, Any]) -> None:
+        state = json.dumps(line["state"], ensure_ascii=False, separators=(",", ":"))
+        self.batch.append(
+            StoredEvent(UUID(line["stream"]), line["version"], line["topic"], state.encode())
+        )
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.app.recorder.insert_events(self.batch)
+            self.batch = []
 
 
 def _load_names(db: SQLiteDatabase, org_id: str, people: dict[str, str]) -> None:

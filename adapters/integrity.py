@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.integrity import GENESIS, event_hash, merkle_root
+from domain.integrity import ChainWalk, merkle_root
 
 
 @dataclass
@@ -37,7 +37,7 @@ def verify_store(
     """Walk the whole log against the recorded hash chain."""
     app.indexes.catch_up(app.chain.name)
     result = Verification()
-    heads: dict[str, tuple[int, str]] = {}
+    walk = ChainWalk(keep_leaves=False)  # the roots are per organisation, kept below
     leaves: dict[str, list[bytes]] = {}
     head = int(app.recorder.max_notification_id() or 0)
     start = 0
@@ -55,7 +55,7 @@ def verify_store(
         if not notes:
             break
         for n in notes:
-            broken = _check(app, n, recorded.get(n.id), heads, leaves)
+            broken = _check(app, n, recorded.get(n.id), walk, leaves)
             if broken is not None:
                 result.broken = broken
                 return result
@@ -83,30 +83,27 @@ def _check(
     app: Any,
     n: Any,
     mine: tuple[str, str, int, str] | None,
-    heads: dict[str, tuple[int, str]],
+    walk: ChainWalk,
     leaves: dict[str, list[bytes]],
 ) -> Broken | None:
     stream = str(n.originator_id)
-    version, previous = heads.get(stream, (0, GENESIS))
     if mine is None:
         return Broken(
             n.id, stream, n.originator_version, "событие без записанного хеша (добавлено в обход)"
         )
-    if n.originator_version != version + 1:
-        return Broken(n.id, stream, n.originator_version, f"пропущена версия {version + 1} потока")
+    expected = walk.next_version(stream)
+    if n.originator_version != expected:
+        return Broken(n.id, stream, n.originator_version, f"пропущена версия {expected} потока")
     try:
         state = app.chain.state_of(n)
     except Exception as e:  # undecodable bytes are a change too
         return Broken(
             n.id, stream, n.originator_version, f"событие не читается: {type(e).__name__}"
         )
-    digest = event_hash(
-        stream=stream, version=n.originator_version, topic=n.topic, state=state, previous=previous
-    )
+    _, digest = walk.next(stream=stream, version=n.originator_version, topic=n.topic, state=state)
     if digest != mine[3] or stream != mine[1] or n.originator_version != mine[2]:
         return Broken(
             n.id, stream, n.originator_version, "содержимое события изменено: хеш не совпадает"
         )
-    heads[stream] = (n.originator_version, digest)
     leaves.setdefault(mine[0], []).append(bytes.fromhex(digest))
     return None

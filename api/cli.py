@@ -275,9 +275,7 @@ def _stages() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _sealed_year(services: Services, year_id: str, org_id: str | None) -> SealedYear:
-    with services.db.read() as cur:
-        cur.execute("SELECT org_id FROM archives WHERE year_id = ?", (year_id,))
-        orgs = sorted(str(r[0]) for r in cur.fetchall())
+    orgs = services.journal.archives.organisations(year_id)
     if org_id is None and len(orgs) > 1:
         console.print(
             f"[red]Год {year_id} закрыт в нескольких организациях: укажите --org "

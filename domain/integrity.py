@@ -64,9 +64,13 @@ class ChainWalk:
     """Events in log order, each continuing its stream's chain: the hash each one must have,
     the heads of the streams, and the leaves of the Merkle tree."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_leaves: bool = True) -> None:
         self.heads: dict[str, tuple[int, str]] = {}
         self.leaves: list[bytes] = []
+        self.keep_leaves = keep_leaves
+
+    def next_version(self, stream: str) -> int:
+        return self.heads.get(stream, (0, GENESIS))[0] + 1
 
     def next(self, *, stream: str, version: int, topic: str, state: Any) -> tuple[str, str]:
         """The event's (previous, hash); ChainBroken when it skips or repeats a version."""
@@ -77,7 +81,8 @@ class ChainWalk:
             stream=stream, version=version, topic=topic, state=state, previous=previous
         )
         self.heads[stream] = (version, digest)
-        self.leaves.append(bytes.fromhex(digest))
+        if self.keep_leaves:
+            self.leaves.append(bytes.fromhex(digest))
         return previous, digest
 
     def stream_heads(self) -> dict[str, int]:

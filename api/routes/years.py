@@ -3,6 +3,7 @@ a closed year (R-ARC-1, R-ARC-2, R-ARC-4)."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -69,17 +70,11 @@ def export_archive(services: Svc, actor: CurrentActor, year_id: str) -> FileResp
     try:
         exported = export_year(services.journal, services.personal, sealed, folder / name)
     except BaseException:
-        _remove(folder)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     return FileResponse(
         exported.path,
         media_type="application/zip",
         filename=name,
-        background=BackgroundTask(_remove, folder),
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
-
-
-def _remove(folder: Path) -> None:
-    for child in folder.iterdir():
-        child.unlink()
-    folder.rmdir()

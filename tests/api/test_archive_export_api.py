@@ -138,6 +138,11 @@ def test_one_changed_byte_fails_verification(api: Api, tmp_path: Path, member: s
     with pytest.raises(ArchiveInvalid) as failure:
         verify_archive(forged)
     assert member.rsplit("/", 1)[-1] in str(failure.value) or "изменён" in str(failure.value)
+    # A replay verifies in the same pass as it loads: a refused archive leaves no store.
+    store = tmp_path / "replay.db"
+    with pytest.raises(ArchiveInvalid):
+        replay_archive(forged, store)
+    assert not store.exists()
 
 
 def test_who_may_export(api: Api) -> None:
