@@ -232,27 +232,36 @@ class JournalFacts:
         if key is not None:
             self._open_rows[(table, values[key])] = values
 
+    def _first_version(self, cur: Cursor, table: str, e: Any, fields: dict[str, Any]) -> None:
+        """A record's first row: its stream's organisation, year and owner (the student, or the
+        group of a subject page), version 0, recorded by the event's author, valid from its
+        time; `fields` are the record's own."""
+        org, year, owner, subject = self._stream(cur, e)
+        owner_column = "group_id" if table == "rm_lessons" else "student_id"
+        row: dict[str, Any] = {
+            "org_id": org,
+            "year_id": year,
+            owner_column: owner,
+            "subject_id": subject,
+        }
+        row.update(fields)
+        row.update(seq=0, recorded_by=e.actor_id, valid_from=stamp(e.timestamp), valid_to=None)
+        self._insert(cur, table, row)
+
     def _mark_recorded(self, cur: Cursor, e: Any, position: int) -> None:
-        org, year, student, _ = self._stream(cur, e)
-        self._insert(
+        self._first_version(
             cur,
             "rm_marks",
+            e,
             {
-                "org_id": org,
-                "year_id": year,
-                "student_id": student,
                 "subject_id": e.subject_id,
                 "mark_id": e.mark_id,
-                "seq": 0,
                 "lesson_date": e.lesson_date.isoformat(),
                 "lesson_no": e.lesson_no,
                 "work_kind": e.work_kind,
                 "weight": e.weight,
                 "value": e.value,
                 "status": "active",
-                "recorded_by": e.actor_id,
-                "valid_from": stamp(e.timestamp),
-                "valid_to": None,
             },
         )
 
@@ -265,17 +274,13 @@ class JournalFacts:
         self._insert(cur, "rm_marks", row)
 
     def _absence_recorded(self, cur: Cursor, e: Any, position: int) -> None:
-        org, year, student, _ = self._stream(cur, e)
-        self._insert(
+        self._first_version(
             cur,
             "rm_absences",
+            e,
             {
-                "org_id": org,
-                "year_id": year,
-                "student_id": student,
                 "subject_id": e.subject_id,
                 "absence_id": e.absence_id,
-                "seq": 0,
                 "lesson_date": e.lesson_date.isoformat(),
                 "lesson_no": e.lesson_no,
                 "code": e.code,
@@ -283,25 +288,18 @@ class JournalFacts:
                 "status": "active",
                 "source": e.source,
                 "present_at": "[]",
-                "recorded_by": e.actor_id,
-                "valid_from": stamp(e.timestamp),
-                "valid_to": None,
             },
         )
 
     def _notice_filed(self, cur: Cursor, e: Any, position: int) -> None:
-        org, year, student, _ = self._stream(cur, e)
         for day in notice_days(e.from_date, e.to_date):
-            self._insert(
+            self._first_version(
                 cur,
                 "rm_absences",
+                e,
                 {
-                    "org_id": org,
-                    "year_id": year,
-                    "student_id": student,
                     "subject_id": None,
                     "absence_id": notice_absence_id(e.notice_id, day),
-                    "seq": 0,
                     "lesson_date": day.isoformat(),
                     "lesson_no": None,
                     "code": "НУ",
@@ -309,9 +307,6 @@ class JournalFacts:
                     "status": "active",
                     "source": "parent_notice",
                     "present_at": "[]",
-                    "recorded_by": e.actor_id,
-                    "valid_from": stamp(e.timestamp),
-                    "valid_to": None,
                 },
             )
 
@@ -328,23 +323,16 @@ class JournalFacts:
         self._insert(cur, "rm_absences", row)
 
     def _attestation_recorded(self, cur: Cursor, e: Any, position: int) -> None:
-        org, year, student, _ = self._stream(cur, e)
-        self._insert(
+        self._first_version(
             cur,
             "rm_attestations",
+            e,
             {
-                "org_id": org,
-                "year_id": year,
-                "student_id": student,
                 "subject_id": e.subject_id,
                 "period_id": e.period_id,
                 "attestation_id": e.attestation_id,
-                "seq": 0,
                 "result": e.result,
                 "debt": debt_status(e.result, False),
-                "recorded_by": e.actor_id,
-                "valid_from": stamp(e.timestamp),
-                "valid_to": None,
             },
         )
 
@@ -365,26 +353,18 @@ class JournalFacts:
         )
 
     def _lesson_recorded(self, cur: Cursor, e: Any, position: int) -> None:
-        org, year, group, subject = self._stream(cur, e)
-        self._insert(
+        self._first_version(
             cur,
             "rm_lessons",
+            e,
             {
-                "org_id": org,
-                "year_id": year,
-                "group_id": group,
-                "subject_id": subject,
                 "lesson_id": e.lesson_id,
-                "seq": 0,
                 "lesson_date": e.lesson_date.isoformat(),
                 "lesson_no": e.lesson_no,
                 "topic": e.topic,
                 "homework": e.homework,
                 "substitute_id": e.substitute_id,
                 "status": "active",
-                "recorded_by": e.actor_id,
-                "valid_from": stamp(e.timestamp),
-                "valid_to": None,
             },
         )
 
