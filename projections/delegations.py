@@ -34,14 +34,16 @@ class Delegations:
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         if isinstance(event, Person.Registered):
             cur.execute(
-                "INSERT INTO delegation_people (stream_id, org_id, person_id) VALUES (?, ?, ?)",
+                "INSERT INTO delegation_people (stream_id, org_id, person_id) VALUES (?, ?, ?) "
+                "ON CONFLICT (stream_id) DO NOTHING",
                 (str(event.originator_id), event.org_id, event.person),
             )
         elif isinstance(event, Person.DelegationGranted):
             org_id, parent_id = self._owner(cur, event)
             cur.execute(
                 "INSERT INTO delegations (delegation_id, org_id, parent_id, trustee_id, "
-                "children, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "children, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (delegation_id) DO NOTHING",
                 (
                     event.delegation_id,
                     org_id,

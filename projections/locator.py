@@ -52,7 +52,7 @@ class RecordLocator:
         stream = str(event.originator_id)
         cur.executemany(
             "INSERT INTO record_locator (record_id, kind, journal_id, position) "
-            "VALUES (?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
             [(record_id, kind, stream, position) for record_id, kind in self.records(event)],
         )
 

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,14 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from adapters.archive import Archives, SigningKey
 from adapters.clock import Clock, SystemClock
 from adapters.projection_runner import ProjectionRunner
+from adapters.recorders import (
+    IdempotencyClaim,
+    Inline,
+    InlineWriter,
+    PostgresJournalRecorder,
+    SQLiteJournalRecorder,
+    recorder_topic,
+)
 from adapters.sql import Database
 from adapters.tables import create_tables
 from adapters.transcodings import DateAsISO
@@ -41,6 +50,11 @@ from projections.facts import JournalFacts
 from projections.locator import RecordLocator
 
 A = TypeVar("A", bound=Audited)
+
+# The current request's Idempotency-Key (set by the API), stored with its first events.
+idempotency_claim: ContextVar[IdempotencyClaim | None] = ContextVar(
+    "idempotency_claim", default=None
+)
 
 MAX_ATTEMPTS = 8
 REFERENCE_CACHE_SIZE = 10_000
@@ -78,6 +92,9 @@ class JournalCore(Application[UUID]):
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         signing_key: SigningKey | None = None,
     ) -> None:
+        module = env.get("PERSISTENCE_MODULE", "")
+        if module.endswith(("sqlite", "postgres")):
+            env = {"APPLICATION_RECORDER_TOPIC": recorder_topic(module), **env}
         super().__init__(env=env)
         self.signing_key = signing_key or SigningKey(Path("var/keys/archive-signing-key.pem"))
         self.db = db
@@ -90,9 +107,16 @@ class JournalCore(Application[UUID]):
         create_tables(db)
         self.archives = Archives(db)
         self.locator = RecordLocator()
-        # Kept current by every write before it answers (lookups by record id).
         self.chain = HashChain(self.unwrap_state)
-        self.indexes = ProjectionRunner(self, db, [self.locator, Delegations(), self.chain])
+        delegations = Delegations()
+        # Written in the transaction that stores the events (ADR 13); the runner only
+        # backfills a store written before that, and rebuilds on request.
+        self.indexes = ProjectionRunner(self, db, [self.locator, delegations, self.chain])
+        if isinstance(self.recorder, SQLiteJournalRecorder | PostgresJournalRecorder):
+            self.recorder.writer = InlineWriter(
+                self.chain, [self.locator, delegations], self.mapper.to_domain_event
+            )
+        self.indexes.catch_up()
         # Reports' read models: followed in the background, or by `ejournal projections run`.
         self.read_models = ProjectionRunner(self, db, [JournalFacts(), AuditTrail()])
         self.written: Callable[[], None] = lambda: None
@@ -108,6 +132,14 @@ class JournalCore(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def _record(self, processing_event: Any) -> Any:
+        """Hand the recorder the domain events (for the inline indexes) and the request's
+        idempotency key, so both commit with the events."""
+        processing_event.saved_kwargs["inline"] = Inline(
+            list(processing_event.events), claim=idempotency_claim.get()
+        )
+        return super()._record(processing_event)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -258,20 +290,23 @@ class JournalCore(Application[UUID]):
                     if create is None:
                         raise RecordNotFound("Запись не найдена")
                     aggregate = create()
-                recordings = None
+                before = aggregate.version
                 try:
                     command(aggregate)
                     recordings = self.save(aggregate)
                 except IntegrityError:
                     self._evict(aggregate_id)
+                    recordings = None
                 except BaseException:
-                    if aggregate.pending_events:
+                    # The library empties pending events before it writes, so a failed save
+                    # shows only as a version moved on: drop that copy, the next write
+                    # starts from what is stored.
+                    if aggregate.version != before:
                         self._evict(aggregate_id)
                     raise
                 if recordings is not None:
                     snapshot = read_copy(aggregate)
             if recordings is not None:
-                self.indexes.catch_up()
                 self.written()
                 if not recordings:  # nothing changed: answer the log position as it is
                     return snapshot, int(self.recorder.max_notification_id() or 0)

@@ -1,0 +1,196 @@
+"""The library's application recorders, with what must commit in the same transaction as the
+events: each event's chained hash, the record locator, delegations and the idempotency key of
+the request that caused them (ADR 13).
+
+Nothing here is kept in process memory between transactions: a hash is chained to the
+predecessor as stored, read inside the transaction that holds the events table's write lock
+(PostgreSQL's EXCLUSIVE table lock; SQLite's single writer), so rollbacks, restarts and
+several processes cannot make a wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
+from adapters.sql import _PgCursor
+
+INLINE = ("delegations", "hash_chain", "record_locator")
+
+
+class KeyAlreadyUsed(Exception):
+    """The request's idempotency key is already stored: the save is rolled back."""
+
+
+@dataclass
+class IdempotencyClaim:
+    """A request's `Idempotency-Key`, stored with the first events the request causes."""
+
+    scope: str
+    key: str
+    fingerprint: str
+    created_at: str
+    stored: bool = False
+    positions: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Inline:
+    """What the application hands the recorder with each save (save kwargs)."""
+
+    events: list[Any]
+    claim: IdempotencyClaim | None = None
+
+
+class InlineWriter:
+    """Writes the inline indexes for one saved batch, on the recorder's own cursor."""
+
+    def __init__(
+        self, chain: Any, indexes: Sequence[Any], decode: Callable[[StoredEvent], Any]
+    ) -> None:
+        self.chain = chain  # projections.chain.HashChain
+        self.indexes = indexes  # RecordLocator, Delegations: apply(cur, event, position)
+        self.decode = decode  # for events inserted without the application (replay, tests)
+
+    def inline_of(self, stored: Sequence[StoredEvent], kwargs: dict[str, Any]) -> Inline:
+        inline = kwargs.get("inline")
+        if isinstance(inline, Inline):
+            return inline
+        return Inline([self.decode(s) for s in stored])
+
+    def write(
+        self, cur: Any, stored: Sequence[StoredEvent], ids: Sequence[int], inline: Inline
+    ) -> None:
+        self.chain.apply_batch(cur, list(zip(stored, ids, strict=True)))
+        for event, position in zip(inline.events, ids, strict=True):
+            for index in self.indexes:
+                if isinstance(event, index.handles):
+                    index.apply(cur, event, position)
+        claim = inline.claim
+        if claim is not None and not claim.stored:
+            cur.execute(
+                "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, "
+                "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING",
+                (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[-1]),
+            )
+            if cur.rowcount != 1:
+                raise KeyAlreadyUsed(claim.key)
+        cur.execute(
+            "UPDATE projection_positions SET position = ? "
+            f"WHERE name IN ({', '.join('?' for _ in INLINE)}) AND position < ?",
+            (ids[-1], *INLINE, ids[-1]),
+        )
+
+    @staticmethod
+    def committed(inline: Inline, ids: Sequence[int]) -> None:
+        """After the commit: the claim is stored, later saves of the request skip it."""
+        if inline.claim is not None:
+            inline.claim.stored = True
+            inline.claim.positions.extend(ids)
+
+
+class _SQLiteCur:
+    """Our SQL port over the library's SQLite cursor (same connection, same transaction)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, cur: SQLiteCursor) -> None:
+        self._cur = cur.sqlite_cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cur.executemany(sql, rows)
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cur.rowcount)
+
+
+class SQLiteJournalRecorder(SQLiteApplicationRecorder):
+    writer: InlineWriter | None = None
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if self.writer is not None and ids:
+            inline = self.writer.inline_of(stored_events, kwargs)
+            self.writer.write(_SQLiteCur(c), stored_events, list(ids), inline)
+        return ids
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super().insert_events(stored_events, **kwargs)
+        inline: Inline | None = kwargs.get("inline")
+        if inline is not None and ids:
+            InlineWriter.committed(inline, ids)
+        return ids
+
+
+class PostgresJournalRecorder(PostgresApplicationRecorder):
+    """One transaction: lock the events table, insert the events, the inline indexes.
+
+    Unlike the library's insert, no retries of its own (a busy or unreachable store answers
+    `503 store-busy` at once, and the client's retry carries its idempotency key), no NOTIFY
+    (our followers poll), and any exception rolls everything back."""
+
+    writer: InlineWriter | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._search_path = SQL("SET LOCAL search_path TO {0}").format(
+            Identifier(self.datastore.schema)
+        )
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        inline = self.writer.inline_of(stored_events, kwargs) if self.writer else None
+        rows = [
+            self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
+            for s in stored_events
+        ]
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline(),
+            conn.transaction(),
+        ):
+            with conn.cursor() as curs:
+                # Our tables live in the same schema as the library's qualified ones.
+                curs.execute(self._search_path, prepare=True)
+                self._lock_table(curs)
+                curs.execute(self.insert_events_statement, (rows,), prepare=True)
+                ids = [int(r["notification_id"]) for r in curs.fetchall()]
+            if inline is not None and self.writer is not None:
+                with conn.cursor(row_factory=tuple_row) as raw:
+                    self.writer.write(_PgCursor(raw), stored_events, ids, inline)
+        if inline is not None:
+            InlineWriter.committed(inline, ids)
+        return ids
+
+
+def recorder_topic(persistence_module: str) -> str:
+    cls: type[Any] = (
+        PostgresJournalRecorder
+        if persistence_module.endswith("postgres")
+        else SQLiteJournalRecorder
+    )
+    return f"{cls.__module__}:{cls.__qualname__}"
