@@ -8,9 +8,11 @@ none of it; a restart resumes from the stored position.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -20,6 +22,17 @@ from eventsourcing.utils import get_topic
 from adapters.sql import Cursor, Database
 from adapters.tables import create_tables
 from projections.base import Projection
+
+
+class _Moved(Exception):
+    """Another runner moved a position since it was read: read the log again."""
+
+
+@dataclass
+class _Batch:
+    notifications: Sequence[Any]
+    decoded: list[tuple[str, Any, int, Any]]
+    position: int
 
 
 class ProjectionRunner:
@@ -35,6 +48,7 @@ class ProjectionRunner:
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
         self._topics = {p.name: [get_topic(cls) for cls in p.handles] for p in projections}
+        self._errors: dict[str, tuple[str, int] | None] = {}
         create_tables(self.db, [s for p in projections for s in p.ddl()])
         with self.db.transaction() as cur:
             for name in self.projections:
@@ -51,10 +65,21 @@ class ProjectionRunner:
         return int(cur.fetchone()[0])
 
     def position(self, name: str) -> int:
+        return self.positions([name])[name]
+
+    def positions(self, names: Sequence[str]) -> dict[str, int]:
+        """Positions (and any error kept since the last failure) of the named projections."""
+        marks = ", ".join("?" for _ in names)
         with self.db.read() as cur:
-            cur.execute("SELECT position FROM projection_positions WHERE name = ?", (name,))
-            row = cur.fetchone()
-        return int(row[0]) if row else 0
+            cur.execute(
+                "SELECT name, position, error, error_position FROM projection_positions "
+                f"WHERE name IN ({marks})",
+                list(names),
+            )
+            rows = cur.fetchall()
+        found = {str(r[0]): int(r[1]) for r in rows}
+        self._errors.update({str(r[0]): (r[2], r[3]) if r[2] else None for r in rows})
+        return {n: found.get(n, 0) for n in names}
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
@@ -68,50 +93,133 @@ class ProjectionRunner:
         projection gets the events past its own position, its rows and its new position
         committed in the same transaction. Returns how many events were read.
 
+        Lock discipline (ADR 13): the log is read *before* our transaction opens, and the
+        transaction then only touches our own tables, so it never waits for the library's
+        connections while holding a write lock. Positions read before are checked again
+        under the lock; another runner that moved them first makes this one read again.
+
         A position moves to the log head seen before reading when the batch was not full,
         so positions compare with the head (and with a write's `position`) even when the
         newest events are not a projection's. Ids up to that head are all committed: the
         library inserts under a table lock (PostgreSQL) or a single writer (SQLite)."""
         names = sorted(names)  # one lock order for every runner
-        with self.db.transaction(durable=False) as cur:
-            starts = {name: self._lock_position(cur, name) for name in names}
+        for _ in range(20):
+            starts = self.positions(names)
             head = self.head()
-            start = min(starts.values())
-            if head <= start:
+            batch = self._read(names, starts, head)
+            if batch is None:
                 return 0
-            topics = [self._topics[n] for n in names]
-            notifications = self.app.recorder.select_notifications(
-                start=start,
-                limit=self.batch_size,
-                stop=head,
-                # Empty: every event (some projection reads them all).
-                topics=[] if not all(topics) else sorted({t for ts in topics for t in ts}),
-                inclusive_of_start=False,
-            )
-            to_event: Callable[[Any], Any] = self.app.mapper.to_domain_event
-            raw = any(getattr(self.projections[n], "raw", False) for n in names)
-            cooked = not all(getattr(self.projections[n], "raw", False) for n in names)
-            decoded = [
-                (n.topic, to_event(n) if cooked else None, n.id, n if raw else None)
-                for n in notifications
+            try:
+                with self.db.transaction(durable=False) as cur:
+                    if {n: self._lock_position(cur, n) for n in names} != starts:
+                        raise _Moved
+                    self._process(cur, names, starts, batch)
+            except _Moved:
+                continue
+            except Exception:
+                if len(names) == 1:
+                    self._record_failure(names[0], starts[names[0]], batch)
+                    raise
+                # One projection's failure must not stop the others: each on its own.
+                return sum(self._run_alone(n) for n in names)
+            self._clear_errors(names)
+            return len(batch.notifications)
+        return 0
+
+    def _run_alone(self, name: str) -> int:
+        try:
+            return self.run_batch_together([name])
+        except Exception:
+            return 0
+
+    def _read(self, names: Sequence[str], starts: dict[str, int], head: int) -> _Batch | None:
+        start = min(starts.values())
+        if head <= start:
+            return None
+        topics = [self._topics[n] for n in names]
+        notifications = self.app.recorder.select_notifications(
+            start=start,
+            limit=self.batch_size,
+            stop=head,
+            # Empty: every event (some projection reads them all).
+            topics=[] if not all(topics) else sorted({t for ts in topics for t in ts}),
+            inclusive_of_start=False,
+        )
+        to_event: Callable[[Any], Any] = self.app.mapper.to_domain_event
+        raw = any(getattr(self.projections[n], "raw", False) for n in names)
+        cooked = not all(getattr(self.projections[n], "raw", False) for n in names)
+        decoded = [
+            (n.topic, to_event(n) if cooked else None, n.id, n if raw else None)
+            for n in notifications
+        ]
+        full = len(notifications) == self.batch_size
+        position = notifications[-1].id if full else head
+        return _Batch(notifications, decoded, position)
+
+    def _process(
+        self, cur: Cursor, names: Sequence[str], starts: dict[str, int], batch: _Batch
+    ) -> None:
+        for name in names:
+            wanted = set(self._topics[name])
+            # A raw projection gets the stored notification, the others the domain event.
+            is_raw = getattr(self.projections[name], "raw", False)
+            events = [
+                (stored if is_raw else event, at)
+                for topic, event, at, stored in batch.decoded
+                if at > starts[name] and (not wanted or topic in wanted)
             ]
-            full = len(notifications) == self.batch_size
-            position = notifications[-1].id if full else head
+            self._apply(self.projections[name], cur, events)
+            cur.execute(
+                "UPDATE projection_positions SET position = ? WHERE name = ?",
+                (max(batch.position, starts[name]), name),
+            )
+
+    def _record_failure(self, name: str, start: int, batch: _Batch) -> None:
+        """Find the event the projection cannot process (one at a time, each rolled back),
+        log it with its id and keep it for `/health/projections`."""
+        failing, error = None, "?"
+        for topic, event, at, stored in batch.decoded:
+            if at <= start or (self._topics[name] and topic not in self._topics[name]):
+                continue
+            one = _Batch(batch.notifications, [(topic, event, at, stored)], at)
+            try:
+                with self.db.transaction(durable=False) as cur:
+                    self._process(cur, [name], {name: start}, one)
+                    raise _Moved  # only a trial: roll it back
+            except _Moved:
+                continue
+            except Exception as e:
+                failing, error = stored or event, f"{type(e).__name__}: {e}"
+                position = at
+                break
+        else:
+            position = batch.position
+        stream = str(getattr(failing, "originator_id", ""))
+        version = int(getattr(failing, "originator_version", 0) or 0)
+        structlog.get_logger("ejournal.projections").error(
+            "projection.event_failed",
+            projection=name,
+            event_position=position,
+            stream_id=stream,
+            version=version,
+            error=error[:500],
+        )
+        with contextlib.suppress(Exception), self.db.transaction() as cur:
+            cur.execute(
+                "UPDATE projection_positions SET error = ?, error_position = ? WHERE name = ?",
+                (error[:1000], position, name),
+            )
+
+    def _clear_errors(self, names: Sequence[str]) -> None:
+        if not any(self._errors.get(n) for n in names):
+            return
+        with contextlib.suppress(Exception), self.db.transaction() as cur:
             for name in names:
-                wanted = set(self._topics[name])
-                # A raw projection gets the stored notification, the others the domain event.
-                is_raw = getattr(self.projections[name], "raw", False)
-                events = [
-                    (stored if is_raw else event, at)
-                    for topic, event, at, stored in decoded
-                    if at > starts[name] and (not wanted or topic in wanted)
-                ]
-                self._apply(self.projections[name], cur, events)
                 cur.execute(
-                    "UPDATE projection_positions SET position = ? WHERE name = ?",
-                    (max(position, starts[name]), name),
+                    "UPDATE projection_positions SET error = NULL, error_position = NULL "
+                    "WHERE name = ?",
+                    (name,),
                 )
-            return len(notifications)
 
     @staticmethod
     def _apply(projection: Projection, cur: Cursor, events: list[tuple[Any, int]]) -> None:
@@ -156,44 +264,69 @@ class ProjectionRunner:
                 self.run_batch(name)
         return True
 
-    def status(self) -> list[dict[str, int | str]]:
+    def status(self) -> list[dict[str, int | str | None]]:
         head = self.head()
-        return [
-            {
-                "name": name,
-                "position": (p := self.position(name)),
-                "head": head,
-                "lag": max(0, head - p),
-            }
-            for name in self.projections
-        ]
+        positions = self.positions(list(self.projections))
+        answer: list[dict[str, int | str | None]] = []
+        for name, p in positions.items():
+            error = self._errors.get(name)
+            answer.append(
+                {
+                    "name": name,
+                    "position": p,
+                    "head": head,
+                    "lag": max(0, head - p),
+                    "error": error[0] if error else None,
+                    "error_position": int(error[1]) if error and error[1] else None,
+                }
+            )
+        return answer
 
     def rebuild(
         self, name: str | None = None, progress: Callable[[str, int], None] | None = None
     ) -> int:
-        """Empty a projection's tables (or every projection's) and build them again from the
-        first event, in one pass over the log."""
-        names = [name] if name else list(self.projections)
+        """Build a projection's tables (or every projection's) again from the first event, in
+        one pass over the log and one transaction: readers see the old rows until the new
+        ones commit, and a failure leaves the old ones as they were, never an emptier model.
+
+        The log is read through the library's connections while our transaction is open;
+        that transaction touches only our tables (ADR 13). On SQLite it holds the write lock
+        throughout, so writes wait (and answer 503 after the busy timeout) meanwhile."""
+        names = sorted([name] if name else list(self.projections))
         indexes: dict[str, str] = {}
+        total = 0
         with self.db.transaction() as cur:
-            for each in sorted(names):
+            for each in names:
                 projection = self.projections[each]
                 self._lock_position(cur, each)
                 projection.reset(cur)
                 indexes.update(getattr(projection, "secondary_indexes", dict)())
-                cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", (each,))
             for index in indexes:
                 cur.execute(f"DROP INDEX IF EXISTS {index}")
-        try:
-            return self.catch_up(name, progress)
-        finally:
-            with self.db.transaction() as cur:
-                for statement in indexes.values():
-                    cur.execute(statement)
-                # Fresh statistics, or the planner guesses from empty tables.
-                for each in names:
-                    for table in getattr(self.projections[each], "tables", list)():
-                        cur.execute(f"ANALYZE {table}")
+            starts = dict.fromkeys(names, 0)
+            head = self.head()
+            while (batch := self._read(names, starts, head)) is not None:
+                self._process(cur, names, starts, batch)
+                total += len(batch.notifications)
+                starts = dict.fromkeys(names, batch.position)
+                if progress is not None:
+                    for each in names:
+                        progress(each, batch.position)
+            for each in names:
+                cur.execute(
+                    "UPDATE projection_positions SET position = ?, error = NULL, "
+                    "error_position = NULL WHERE name = ?",
+                    (starts[each], each),
+                )
+            for statement in indexes.values():
+                cur.execute(statement)
+        with self.db.transaction() as cur:
+            # Fresh statistics, or the planner guesses from a table's old size.
+            for each in names:
+                for table in getattr(self.projections[each], "tables", list)():
+                    cur.execute(f"ANALYZE {table}")
+        # Whatever was written while rebuilding.
+        return total + self.catch_up(name)
 
 
 class Follower:

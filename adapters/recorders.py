@@ -77,10 +77,11 @@ class InlineWriter:
         if claim is not None and not claim.stored:
             cur.execute(
                 "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, "
-                "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING",
+                "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING "
+                "RETURNING position",
                 (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[-1]),
             )
-            if cur.rowcount != 1:
+            if cur.fetchone() is None:  # (rowcount is unknown in a pipeline)
                 raise KeyAlreadyUsed(claim.key)
         cur.execute(
             "UPDATE projection_positions SET position = ? "

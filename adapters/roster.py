@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.passwords import MIN_PASSWORD_LENGTH
+from adapters.text import Text
 from domain.rules import WORK_KINDS
 
 STAFF_ROLES = ("admin", "director", "deputy", "teacher", "archivist")
@@ -24,16 +25,16 @@ class _Model(BaseModel):
 
 
 class OrganizationDoc(_Model):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1)
+    id: Text = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1)
     # IANA time zone of the organisation's day (e.g. "Asia/Yekaterinburg" for Perm);
     # optional: the deployment's EJOURNAL_TIMEZONE otherwise.
-    timezone: str | None = None
+    timezone: Text | None = None
 
 
 class PeriodDoc(_Model):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    id: Text = Field(min_length=1)
+    name: Text = Field(min_length=1)
     starts_on: date
     ends_on: date
 
@@ -42,12 +43,12 @@ class RulesDoc(_Model):
     current_mark_days: int = Field(default=7, ge=0, le=366)
     attestation_mark_days: int = Field(default=0, ge=0, le=366)
     lowest_mark: int = Field(default=2, ge=1, le=2)
-    weights: dict[str, int] = Field(default_factory=dict)
+    weights: dict[Text, int] = Field(default_factory=dict)
     rounding: Literal["half_up", "half_even"] = "half_up"
 
 
 class YearDoc(_Model):
-    id: str = Field(min_length=1, max_length=64)
+    id: Text = Field(min_length=1, max_length=64)
     starts_on: date
     ends_on: date
     periods: list[PeriodDoc] = Field(default_factory=list)
@@ -55,47 +56,47 @@ class YearDoc(_Model):
 
 
 class SubjectDoc(_Model):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    id: Text = Field(min_length=1)
+    name: Text = Field(min_length=1)
     # The subject's own attestation schedule (R-ATT-3); absent: the year's periods.
     periods: list[PeriodDoc] | None = None
 
 
 class PersonDoc(_Model):
-    id: str = Field(min_length=1)
-    full_name: str = Field(min_length=1)
-    username: str | None = Field(default=None, min_length=1)
-    password: str | None = Field(default=None, repr=False)
-    email: str | None = None
-    phone: str | None = None
+    id: Text = Field(min_length=1)
+    full_name: Text = Field(min_length=1)
+    username: Text | None = Field(default=None, min_length=1)
+    password: Text | None = Field(default=None, repr=False)
+    email: Text | None = None
+    phone: Text | None = None
 
 
 class StaffDoc(PersonDoc):
-    roles: list[str] = Field(min_length=1)
+    roles: list[Text] = Field(min_length=1)
 
 
 class ParentDoc(PersonDoc):
-    children: list[str] = Field(default_factory=list)
+    children: list[Text] = Field(default_factory=list)
 
 
 class MemberDoc(_Model):
-    id: str = Field(min_length=1)
+    id: Text = Field(min_length=1)
     from_: date = Field(alias="from")
     to: date | None = None
 
 
 class GroupDoc(_Model):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    curator_id: str | None = None
+    id: Text = Field(min_length=1)
+    name: Text = Field(min_length=1)
+    curator_id: Text | None = None
     marks_enabled: bool = True
     students: list[MemberDoc] = Field(default_factory=list)
 
 
 class AssignmentDoc(_Model):
-    teacher_id: str
-    group_id: str
-    subject_id: str
+    teacher_id: Text
+    group_id: Text
+    subject_id: Text
 
 
 class RosterDocument(_Model):

@@ -89,6 +89,33 @@ class SQLiteDatabase:
         self._local = threading.local()
 
 
+def _scrub(value: Any) -> Any:
+    """`value` with NUL replaced by U+FFFD, in it or in the str values of a nested list or
+    tuple: PostgreSQL text cannot hold NUL (events stored before the API refused it)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, (list, tuple)):
+        return _scrub_row(value)
+    return value
+
+
+def _scrub_row(row: Any) -> Any:
+    """Parameters (a sequence, or a dict of named ones) with `_scrub` applied to each value;
+    the very same object when no str in it holds NUL, the usual case, checked cheaply."""
+    if row is None or isinstance(row, (str, bytes)):
+        return row
+    values = row.values() if isinstance(row, dict) else row
+    for v in values:
+        if (isinstance(v, str) and "\x00" in v) or isinstance(v, (list, tuple)):
+            break
+    else:
+        return row
+    if isinstance(row, dict):
+        return {k: _scrub(v) for k, v in row.items()}
+    scrubbed = [_scrub(v) for v in row]
+    return tuple(scrubbed) if isinstance(row, tuple) else scrubbed
+
+
 class _PgCursor:
     dialect = "postgresql"
 
@@ -96,10 +123,10 @@ class _PgCursor:
         self._cur = cur
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._cur.execute(sql.replace("?", "%s"), params)
+        return self._cur.execute(sql.replace("?", "%s"), _scrub_row(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
-        return self._cur.executemany(sql.replace("?", "%s"), rows)
+        return self._cur.executemany(sql.replace("?", "%s"), [_scrub_row(r) for r in rows])
 
     def fetchone(self) -> Any:
         return self._cur.fetchone()
@@ -114,7 +141,7 @@ class _PgCursor:
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row(_scrub_row(row))
 
 
 def empty_table(cur: Any, table: str) -> None:

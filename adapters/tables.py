@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from adapters.sql import Database
 
 DDL = [
@@ -33,6 +35,24 @@ DDL = [
         name TEXT PRIMARY KEY,
         position BIGINT NOT NULL
     )""",
+    # Requests' Idempotency-Key, inserted with the first events the request causes (ADR 13);
+    # the answer is added once it is known.
+    """CREATE TABLE IF NOT EXISTS idempotency_keys (
+        scope TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        status INTEGER,
+        body TEXT,
+        PRIMARY KEY (scope, idem_key)
+    )""",
+]
+
+# Columns added after a table first shipped: (table, column, type).
+COLUMNS = [
+    ("projection_positions", "error", "TEXT"),
+    ("projection_positions", "error_position", "BIGINT"),
 ]
 
 
@@ -40,3 +60,15 @@ def create_tables(db: Database, extra: list[str] | None = None) -> None:
     with db.transaction() as cur:
         for statement in DDL + (extra or []):
             cur.execute(statement)
+        if extra is None:
+            for table, column, kind in COLUMNS:
+                _add_column(cur, db.dialect, table, column, kind)
+
+
+def _add_column(cur: Any, dialect: str, table: str, column: str, kind: str) -> None:
+    if dialect == "postgresql":
+        cur.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        return
+    cur.execute(f"PRAGMA table_info({table})")
+    if column not in {str(r[1]) for r in cur.fetchall()}:
+        cur.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")

@@ -12,6 +12,7 @@ from adapters.projection_runner import Follower
 from adapters.settings import Settings
 from api import errors, logging
 from api.bootstrap import Services
+from api.idempotency import IdempotencyMiddleware
 from api.routes import (
     absences,
     attestations,
@@ -64,6 +65,7 @@ def create_app(
     app.state.services = built
     errors.install(app)
     logging.install(app)
+    app.add_middleware(IdempotencyMiddleware, services=built)
     for module in (
         health,
         auth,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
+import structlog
+from eventsourcing import persistence as es_persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.recorders import KeyAlreadyUsed
 from adapters.roster import RosterInvalid
 from domain.errors import RuleViolation
 
@@ -58,6 +63,33 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     )
 
 
+# The store could not take the call in time (locked, restarting, unreachable): nothing was
+# recorded, since a write commits or rolls back whole; the client may retry (with its key).
+STORE_BUSY: tuple[type[Exception], ...] = (
+    es_persistence.OperationalError,
+    es_persistence.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+RETRY_AFTER_SECONDS = 2
+
+
+def _store_busy(request: Request, exc: Exception) -> JSONResponse:
+    structlog.get_logger("ejournal").warning(
+        "store.busy", error=type(exc).__name__, detail=str(exc)[:200]
+    )
+    response = problem(
+        503,
+        "store-busy",
+        "Хранилище занято",
+        "Хранилище не успело принять запрос; ничего не записано, повторите через "
+        f"{RETRY_AFTER_SECONDS} с",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -68,6 +100,21 @@ def install(app: FastAPI) -> None:
         status = STATUS.get(exc.code, 422)
         errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
         return problem(status, exc.code, exc.title, exc.detail, errors=errors)
+
+    @app.exception_handler(KeyAlreadyUsed)
+    def _key_used(_: Request, exc: KeyAlreadyUsed) -> JSONResponse:
+        response = problem(
+            409,
+            "idempotency-in-flight",
+            "Запрос с этим ключом ещё выполняется",
+            "Запрос с этим Idempotency-Key уже записан другим обращением; повторите, чтобы "
+            "получить его ответ",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
+    for busy in STORE_BUSY:
+        app.add_exception_handler(busy, _store_busy)
 
     @app.exception_handler(RosterInvalid)
     def _roster(_: Request, exc: RosterInvalid) -> JSONResponse:
@@ -129,6 +176,7 @@ _DESCRIPTIONS = {
     "с подписанным манифестом (year-closed, year-open, conflict, integrity-broken)",
     "422": "Запрос не прошёл проверку или правило журнала (validation-error и др.)",
     "429": "Слишком много попыток входа (too-many-attempts)",
+    "503": "Хранилище занято, ничего не записано; повторите после Retry-After (store-busy)",
 }
 
 
@@ -156,7 +204,7 @@ def document_errors(app: FastAPI) -> None:
                 public = rule is not None and rule.public
                 codes = ["422"] if path.startswith("/api/") else []
                 if path.startswith("/api/") and not public:
-                    codes += ["401", "403", "404", "409"]
+                    codes += ["401", "403", "404", "409", "503"]
                 if path == "/api/v1/auth/token":
                     codes += ["401", "429"]
                 responses = operation.setdefault("responses", {})

@@ -7,6 +7,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.text import Text
 from domain.journal import Absence, AbsenceNotice, Attestation, Mark
 from domain.lessons import Lesson
 
@@ -21,32 +22,32 @@ class _In(BaseModel):
 
 
 class MarkIn(_In):
-    student_id: str = Field(min_length=1)
-    subject_id: str = Field(min_length=1)
+    student_id: Text = Field(min_length=1)
+    subject_id: Text = Field(min_length=1)
     lesson_date: dt.date
     work_kind: WorkKind
     value: int = Field(strict=True)
     lesson_no: int | None = Field(default=None, ge=1, le=20)
-    comment: str | None = Field(default=None, max_length=1000)
-    reason: str | None = Field(default=None, max_length=1000)
+    comment: Text | None = Field(default=None, max_length=1000)
+    reason: Text | None = Field(default=None, max_length=1000)
 
 
 class CorrectionIn(_In):
     value: int = Field(strict=True)
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class ReasonIn(_In):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class AbsenceIn(_In):
-    student_id: str = Field(min_length=1)
-    subject_id: str = Field(min_length=1)
+    student_id: Text = Field(min_length=1)
+    subject_id: Text = Field(min_length=1)
     lesson_date: dt.date
     code: AbsenceCode
     lesson_no: int | None = Field(default=None, ge=1, le=20)
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: Text | None = Field(default=None, max_length=1000)
 
 
 class MarkOut(BaseModel):
@@ -210,12 +211,12 @@ class Problem(BaseModel):
 
 class AbsenceReasonIn(_In):
     code: AbsenceCode
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class WithdrawalIn(_In):
-    reason: str = Field(min_length=1, max_length=1000)
-    subject_id: str | None = Field(
+    reason: Text = Field(min_length=1, max_length=1000)
+    subject_id: Text | None = Field(
         default=None, description="Для уведомления родителя: предмет урока, где обучающийся был"
     )
     lesson_no: int | None = Field(default=None, ge=1, le=20)
@@ -238,10 +239,10 @@ class AbsenceHistoryOut(BaseModel):
 
 
 class NoticeIn(_In):
-    student_id: str = Field(min_length=1)
+    student_id: Text = Field(min_length=1)
     from_date: dt.date
     to_date: dt.date
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class NoticeOut(BaseModel):
@@ -273,17 +274,17 @@ class NoticeOut(BaseModel):
 
 
 class AttestationIn(_In):
-    student_id: str = Field(min_length=1)
-    subject_id: str = Field(min_length=1)
-    period_id: str = Field(min_length=1)
-    result: str = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
-    reason: str | None = Field(default=None, max_length=1000)
-    year_id: str | None = Field(default=None, description="Учебный год; по умолчанию текущий")
+    student_id: Text = Field(min_length=1)
+    subject_id: Text = Field(min_length=1)
+    period_id: Text = Field(min_length=1)
+    result: Text = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
+    reason: Text | None = Field(default=None, max_length=1000)
+    year_id: Text | None = Field(default=None, description="Учебный год; по умолчанию текущий")
 
 
 class AttestationCorrectionIn(_In):
-    result: str = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
-    reason: str = Field(min_length=1, max_length=1000)
+    result: Text = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class AttestationVersionOut(BaseModel):
@@ -319,27 +320,27 @@ class DebtsOut(BaseModel):
 
 
 class LessonIn(_In):
-    group_id: str = Field(min_length=1)
-    subject_id: str = Field(min_length=1)
+    group_id: Text = Field(min_length=1)
+    subject_id: Text = Field(min_length=1)
     lesson_date: dt.date
     lesson_no: int = Field(ge=1, le=20)
-    topic: str | None = Field(default=None, max_length=2000)
-    homework: str | None = Field(default=None, max_length=4000)
-    substitute_teacher_id: str | None = Field(
+    topic: Text | None = Field(default=None, max_length=2000)
+    homework: Text | None = Field(default=None, max_length=4000)
+    substitute_teacher_id: Text | None = Field(
         default=None, description="Замещающий преподаватель (назначает заместитель директора)"
     )
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: Text | None = Field(default=None, max_length=1000)
 
 
 class LessonChangeIn(_In):
-    topic: str | None = Field(default=None, max_length=2000)
-    homework: str | None = Field(default=None, max_length=4000)
-    reason: str | None = Field(default=None, max_length=1000)
+    topic: Text | None = Field(default=None, max_length=2000)
+    homework: Text | None = Field(default=None, max_length=4000)
+    reason: Text | None = Field(default=None, max_length=1000)
 
 
 class SubstitutionIn(_In):
-    teacher_id: str | None = Field(description="Кто замещает; null — отменить замену")
-    reason: str = Field(min_length=1, max_length=1000)
+    teacher_id: Text | None = Field(description="Кто замещает; null — отменить замену")
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class LessonOut(BaseModel):
