@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: $(STAMP)
 	mkdir -p var
-	$(BIN)/ejournal serve --port $${PORT:-8000}
+	$(BIN)/ejournal serve --port $${PORT:-8000} --workers $${EJOURNAL_WORKERS:-0}
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/python -O bench/write_path.py
 	$(BIN)/python -O bench/run.py
 	$(BIN)/python -O bench/read_models.py
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from adapters.service.absences import AbsenceUseCases
 from adapters.service.attestations import AttestationUseCases, Debt
 from adapters.service.core import Conflict, Written, read_copy
+from adapters.service.entries import EntryUseCases
 from adapters.service.lessons import LessonUseCases
 from adapters.service.people import PeopleUseCases
 from adapters.service.reading import JournalView, ReadingUseCases
@@ -28,6 +29,7 @@ __all__ = [
 
 
 class EJournal(
+    EntryUseCases,
     AbsenceUseCases,
     AttestationUseCases,
     LessonUseCases,

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     run_projections: bool = True
     # How long a read with min_position waits for read models (seconds).
     read_wait_seconds: float = Field(default=2.0, le=2.0)
+    # `ejournal serve` worker processes; 0 means one per CPU core (os.cpu_count()).
+    workers: int = Field(default=0, ge=0)
 
     @property
     def production(self) -> bool:

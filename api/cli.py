@@ -29,7 +29,7 @@ from adapters.archive import SealedYear, SigningKey
 from adapters.archive_check import ArchiveInvalid, fingerprint, verify_archive
 from adapters.archive_export import ArchiveBroken, export_year
 from adapters.archive_replay import ReplayError, replay_archive
-from adapters.backup import BackupError, backup, restore
+from adapters.backup import BackupError, backup, hold_store, restore
 from adapters.integrity import verify_store
 from adapters.projection_runner import Follower, ProjectionRunner
 from adapters.roster import RosterInvalid, parse_roster
@@ -46,13 +46,60 @@ console = Console(stderr=True)
 def serve(
     host: Annotated[str, typer.Option(help="Адрес")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Порт", envvar="PORT")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Процессов-обработчиков; 0 — по числу ядер (по умолчанию EJOURNAL_WORKERS)"
+        ),
+    ] = None,
 ) -> None:
     """Запустить HTTP API."""
+    import os
+
+    settings = Settings()
+    count = (settings.workers if workers is None else workers) or os.cpu_count() or 1
+    try:
+        # Held while serving: `ejournal restore` refuses meanwhile (and we refuse during one).
+        in_use = hold_store(settings)
+        in_use.__enter__()
+    except BackupError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from None
+    try:
+        _serve(settings, host, port, count)
+    finally:
+        in_use.__exit__(None, None, None)
+
+
+def _serve(settings: Settings, host: str, port: int, count: int) -> None:
+    import socket
+
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from api.app import create_app
+    if count == 1:
+        from api.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_config=None)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        return
+    # Workers would race to generate var/secret_key and sign tokens with different secrets.
+    settings.signing_secret()
+    config = uvicorn.Config(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count,
+        log_config=None,
+    )
+    # uvicorn binds the shared socket with proto 0; accepted connections inherit it and asyncio
+    # enables TCP_NODELAY only when proto is IPPROTO_TCP, so Nagle plus delayed ACK would add
+    # ~40 ms to every keep-alive request after the first (uvicorn issue #3149). Re-wrap the
+    # bound descriptor as a TCP socket; the workers receive it with that proto.
+    bound = config.bind_socket()
+    sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @cli.command("import")
@@ -202,7 +249,7 @@ def keys_init() -> None:
 def backup_command(
     destinations: Annotated[list[Path], typer.Argument(help="Два (или больше) места для копий")],
 ) -> None:
-    """Сделать согласованную резервную копию в два места (R-ARC-3)."""
+    """Сделать согласованную резервную копию в два места (R-ARC-3); копии 0600, проверены."""
     settings = Settings()
     try:
         written = backup(settings, destinations, datetime.now(UTC))
@@ -210,18 +257,20 @@ def backup_command(
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(1) from None
     for path in written:
-        console.print(f"Копия: {path}")
+        console.print(f"Копия (проверена): {path}")
 
 
 @cli.command("restore")
 def restore_command(
     file: Annotated[Path, typer.Argument(help="Файл резервной копии")],
 ) -> None:
-    """Восстановить базу из резервной копии (сервер должен быть остановлен)."""
+    """Восстановить базу из резервной копии (сервер должен быть остановлен).
+
+    Копия проверяется целиком до замены базы; при любой ошибке база остаётся прежней."""
     try:
         restore(Settings(), file)
     except BackupError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(f"[red]Восстановление не выполнено, база не изменена: {e}[/red]")
         raise typer.Exit(1) from None
     console.print(f"Восстановлено из {file}; проверьте: ejournal verify")
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.recorders import KeyAlreadyUsed
 from adapters.roster import RosterInvalid
+from adapters.service.entries import EntriesRefused
 from domain.errors import RuleViolation
 
 STATUS = {
@@ -99,6 +100,8 @@ def install(app: FastAPI) -> None:
     def _rule(_: Request, exc: RuleViolation) -> JSONResponse:
         status = STATUS.get(exc.code, 422)
         errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+        if isinstance(exc, EntriesRefused):
+            errors = exc.errors
         return problem(status, exc.code, exc.title, exc.detail, errors=errors)
 
     @app.exception_handler(KeyAlreadyUsed)

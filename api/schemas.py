@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from adapters.text import Text
 from domain.journal import Absence, AbsenceNotice, Attestation, Mark
@@ -30,6 +31,44 @@ class MarkIn(_In):
     lesson_no: int | None = Field(default=None, ge=1, le=20)
     comment: Text | None = Field(default=None, max_length=1000)
     reason: Text | None = Field(default=None, max_length=1000)
+
+
+class EntryMarkIn(_In):
+    student_id: Text = Field(min_length=1, max_length=100)
+    value: int = Field(strict=True)
+    work_kind: WorkKind | None = None
+    comment: Text | None = Field(default=None, max_length=1000)
+
+
+class EntryAbsenceIn(_In):
+    student_id: Text = Field(min_length=1, max_length=100)
+    code: AbsenceCode
+    reason: Text | None = Field(default=None, max_length=1000)
+
+
+class EntriesIn(_In):
+    """A lesson's marks and absences, all recorded or none (up to 100 items)."""
+
+    group_id: Text = Field(min_length=1, max_length=100)
+    subject_id: Text = Field(min_length=1, max_length=100)
+    lesson_date: dt.date
+    lesson_no: int | None = Field(default=None, ge=1, le=20)
+    work_kind: WorkKind | None = Field(default=None, description="Вид работы по умолчанию")
+    marks: list[EntryMarkIn] = Field(default_factory=list, max_length=100)
+    absences: list[EntryAbsenceIn] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _sized(self) -> EntriesIn:
+        if not self.marks and not self.absences:
+            raise PydanticCustomError("entries_empty", "Нужна хотя бы одна отметка или пропуск")
+        if len(self.marks) + len(self.absences) > 100:
+            raise PydanticCustomError("entries_too_many", "Не больше 100 записей за один запрос")
+        for i, mark in enumerate(self.marks):
+            if mark.work_kind is None and self.work_kind is None:
+                raise PydanticCustomError(
+                    "entries_kind", "Отметка {i}: нужен вид работы (work_kind)", {"i": i}
+                )
+        return self
 
 
 class CorrectionIn(_In):

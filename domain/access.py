@@ -94,6 +94,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/logout"): _rule("выход", ANY_SIGNED_IN),
     ("POST", "/api/v1/import"): _rule("загрузка списков", {"admin": "all"}),
     ("POST", "/api/v1/marks"): _rule("выставить отметку", WRITE_JOURNAL),
+    ("POST", "/api/v1/entries"): _rule("записи урока (отметки и пропуски)", WRITE_JOURNAL),
     ("POST", "/api/v1/marks/{mark_id}/corrections"): _rule(
         "исправить отметку", WRITE_JOURNAL, record=True
     ),

@@ -846,6 +846,11 @@ def _check_result(result: str) -> None:
         )
 
 
+def check_mark_value(value: Any, rules: JournalRules) -> None:
+    """A current mark's value on the organisation's scale, else InvalidMark."""
+    _check_value(value, rules)
+
+
 def _check_value(value: Any, rules: JournalRules) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidMark("Отметка должна быть целым числом", field="value")

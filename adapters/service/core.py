@@ -314,6 +314,58 @@ class JournalCore(Application[UUID]):
             time.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise Conflict("Запись одновременно изменяли другие; повторите попытку")
 
+    def change_journals(
+        self,
+        org_id: str,
+        year_id: str,
+        student_ids: list[str],
+        actor: Actor,
+        command: Callable[[dict[str, StudentJournal]], None],
+    ) -> tuple[dict[str, StudentJournal], int]:
+        """Several students' journals changed by one command and saved in one transaction
+        (all or nothing), with the same queueing, eviction and retries as `change`."""
+        uuids = {s: ids.journal_id(org_id, year_id, s) for s in sorted(set(student_ids))}
+        # Stripes in one global order: two such writers never wait for each other in a cycle.
+        stripes = sorted({id(self._stripe(u)): self._stripe(u) for u in uuids.values()}.items())
+        for attempt in range(MAX_ATTEMPTS):
+            with contextlib.ExitStack() as held:
+                for _, stripe in stripes:
+                    held.enter_context(stripe)
+                journals: dict[str, StudentJournal] = {}
+                for student_id, uuid_ in uuids.items():
+                    journal = self._cached(uuid_, StudentJournal)
+                    if journal is None:
+                        journal = StudentJournal.open(
+                            org_id=org_id,
+                            year_id=year_id,
+                            student_id=student_id,
+                            actor=actor,
+                            at=self.clock.now(),
+                        )
+                    journals[student_id] = journal
+                before = {s: j.version for s, j in journals.items()}
+                try:
+                    command(journals)
+                    recordings = self.save(*journals.values())
+                except IntegrityError:
+                    recordings = None
+                    for student_id in journals:
+                        self._evict(uuids[student_id])
+                except BaseException:
+                    for student_id, journal in journals.items():
+                        if journal.version != before[student_id]:
+                            self._evict(uuids[student_id])
+                    raise
+                if recordings is not None:
+                    copies = {s: read_copy(j) for s, j in journals.items()}
+            if recordings is not None:
+                self.written()
+                if not recordings:
+                    return copies, int(self.recorder.max_notification_id() or 0)
+                return copies, int(recordings[-1].notification.id)
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise Conflict("Запись одновременно изменяли другие; повторите попытку")
+
     def change_journal(
         self,
         org_id: str,

@@ -1,0 +1,204 @@
+"""`ejournal serve --workers 2`: a real subprocess, several worker processes, no Nagle delay.
+
+uvicorn's multi-process mode binds the listening socket itself with proto 0, and asyncio then
+skips TCP_NODELAY on accepted connections (uvicorn issue #3149): every keep-alive request after
+the first would wait ~40 ms for the client's delayed ACK. `serve` re-wraps the socket as TCP.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EJOURNAL = Path(sys.executable).parent / "ejournal"
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def server_socket_inode(server_port: int, client_port: int) -> str | None:
+    """The inode of the server side of the loopback connection from client_port."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if local_port == server_port and remote_port == client_port:
+                return fields[9]
+    return None
+
+
+def owner_of(inode: str, pids: list[int]) -> int | None:
+    target = f"socket:[{inode}]"
+    for pid in pids:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        try:
+            for fd in fd_dir.iterdir():
+                try:
+                    if os.readlink(fd) == target:
+                        return pid
+                except OSError:
+                    continue
+        except OSError:
+            continue
+    return None
+
+
+class Server:
+    def __init__(self, proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.proc = proc
+        self.port = port
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def workers(self) -> list[int]:
+        """uvicorn's worker processes (multiprocessing also starts a resource tracker)."""
+        return [pid for pid in children(self.proc.pid) if "multiprocessing.spawn" in _cmdline(pid)]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
+    env.update(
+        EJOURNAL_DATABASE_URL=f"sqlite:///{tmp_path}/x.db",
+        EJOURNAL_VAR_DIR=str(tmp_path),
+        EJOURNAL_LOG_LEVEL="WARNING",
+    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(EJOURNAL), "serve", "--workers", "2", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    srv = Server(proc, port, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"server exited early:\n{srv.output()}"
+            assert time.monotonic() < deadline, f"no /health in 60 s:\n{srv.output()}"
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    break
+                conn.close()
+            except OSError:
+                pass
+            time.sleep(0.05)
+        yield srv
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_two_workers_answer_fast_and_stop_on_sigterm(server: Server) -> None:
+    # Two worker processes under the supervisor (both must have started: wait for them).
+    deadline = time.monotonic() + 30
+    while len(server.workers()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = server.workers()
+    assert len(workers) == 2, f"children of the supervisor: {workers}\n{server.output()}"
+
+    # Both answer: which process holds the server side of each new connection.
+    answered: set[int] = set()
+    for _ in range(200):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request("GET", "/health")
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+        assert conn.sock is not None
+        inode = server_socket_inode(server.port, conn.sock.getsockname()[1])
+        if inode is not None and (pid := owner_of(inode, workers)) is not None:
+            answered.add(pid)
+        conn.close()
+        if len(answered) == 2:
+            break
+    assert answered == set(workers), f"answered: {answered}, workers: {workers}"
+
+    # Keep-alive: 50 small POSTs on one connection. With Nagle on the server side each one
+    # after the first waits for the delayed ACK (~40 ms on Linux).
+    body = json.dumps(
+        {
+            "student_id": "s01",
+            "subject_id": "math",
+            "lesson_date": "2026-11-20",
+            "work_kind": "control",
+            "value": 5,
+        }
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    headers = {"Content-Type": "application/json"}
+    conn.request("POST", "/api/v1/marks", body=body, headers=headers)  # warm-up
+    conn.getresponse().read()
+    started = time.perf_counter()
+    for _ in range(50):
+        conn.request("POST", "/api/v1/marks", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 401  # no token: the smallest full trip through the app
+        assert not response.will_close
+    average_ms = (time.perf_counter() - started) / 50 * 1000
+    conn.close()
+    assert average_ms < 15, f"{average_ms:.1f} ms per keep-alive request: TCP_NODELAY is off?"
+
+    # SIGTERM stops the supervisor and its workers.
+    server.proc.send_signal(signal.SIGTERM)
+    try:
+        server.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"server still running 10 s after SIGTERM:\n{server.output()}")
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in _state(pid), f"worker {pid} left"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text(errors="replace").replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
