@@ -23,6 +23,10 @@ from psycopg.sql import SQL, Identifier
 from adapters.sql import _PgCursor
 
 INLINE = ("delegations", "hash_chain", "record_locator")
+# The log position of the last change to a reference aggregate (anything but a journal):
+# processes compare it with their cached rosters, years and pages (ADR 13).
+REFERENCE_CHANGES = "reference_changes"
+JOURNAL_TOPICS = "domain.journal:StudentJournal."
 
 
 class KeyAlreadyUsed(Exception):
@@ -83,10 +87,13 @@ class InlineWriter:
             )
             if cur.fetchone() is None:  # (rowcount is unknown in a pipeline)
                 raise KeyAlreadyUsed(claim.key)
+        names = INLINE
+        if any(not s.topic.startswith(JOURNAL_TOPICS) for s in stored):
+            names = (*INLINE, REFERENCE_CHANGES)
         cur.execute(
             "UPDATE projection_positions SET position = ? "
-            f"WHERE name IN ({', '.join('?' for _ in INLINE)}) AND position < ?",
-            (ids[-1], *INLINE, ids[-1]),
+            f"WHERE name IN ({', '.join('?' for _ in names)}) AND position < ?",
+            (ids[-1], *names, ids[-1]),
         )
 
     @staticmethod

@@ -20,7 +20,7 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _STAFF_PRIORITY = (Role.ADMIN, Role.DEPUTY, Role.DIRECTOR, Role.TEACHER, Role.ARCHIVIST)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -70,7 +70,9 @@ def enforce(request: Request, actor: Actor) -> None:
     raise Forbidden("Ваша роль не позволяет это действие")
 
 
-def current_actor(session: Annotated[tuple[Actor, TokenClaims], Depends(authenticate)]) -> Actor:
+async def current_actor(
+    session: Annotated[tuple[Actor, TokenClaims], Depends(authenticate)],
+) -> Actor:
     return session[0]
 
 

@@ -9,11 +9,12 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("ejournal")
 
@@ -42,30 +43,46 @@ def configure(production: bool, level: str = "INFO") -> None:
 
 
 def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def log_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    app.add_middleware(RequestLog)
+
+
+class RequestLog:
+    """Each request's id, actor, route, status and latency (a plain ASGI middleware: no
+    extra task or stream per request, unlike `@app.middleware("http")`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        raw_id = request_id.encode("latin-1", "replace")
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", raw_id)]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request_id
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
-            if status in (401, 403) and request.url.path.startswith("/api/"):
-                await run_in_threadpool(
-                    _record_denial, request, status, getattr(route, "path", request.url.path)
-                )
+            request = Request(scope)
+            route = scope.get("route")
+            path = getattr(route, "path", scope["path"])
+            if status in (401, 403) and scope["path"].startswith("/api/"):
+                await run_in_threadpool(_record_denial, request, status, path)
             log.info(
                 "request",
-                method=request.method,
-                route=getattr(route, "path", request.url.path),
+                method=scope["method"],
+                route=path,
                 status=status,
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
                 actor_id=getattr(request.state, "actor_id", None),

@@ -7,7 +7,7 @@ event's `apply` only assigns state, so replaying old events never re-runs today'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -244,18 +244,20 @@ class StudentJournal(Audited):
         late: bool
 
         def apply(self, journal: StudentJournal) -> None:
+            # Records are replaced, never changed in place: a copy handed out earlier
+            # (an answer being written) never sees a later change.
             mark = journal.marks[self.mark_id]
-            mark.value = self.value
-            mark.versions.append(
-                MarkVersion(
-                    self.value,
-                    mark.status,
-                    self.actor_id,
-                    self.actor_role,
-                    self.timestamp,
-                    self.reason,
-                    self.late,
-                )
+            version = MarkVersion(
+                self.value,
+                mark.status,
+                self.actor_id,
+                self.actor_role,
+                self.timestamp,
+                self.reason,
+                self.late,
+            )
+            journal.marks[self.mark_id] = replace(
+                mark, value=self.value, versions=[*mark.versions, version]
             )
 
     class MarkCancelled(Audited.Event):
@@ -273,17 +275,17 @@ class StudentJournal(Audited):
 
         def apply(self, journal: StudentJournal) -> None:
             mark = journal.marks[self.mark_id]
-            mark.status = CANCELLED
-            mark.versions.append(
-                MarkVersion(
-                    mark.value,
-                    CANCELLED,
-                    self.actor_id,
-                    self.actor_role,
-                    self.timestamp,
-                    self.reason,
-                    self.late,
-                )
+            version = MarkVersion(
+                mark.value,
+                CANCELLED,
+                self.actor_id,
+                self.actor_role,
+                self.timestamp,
+                self.reason,
+                self.late,
+            )
+            journal.marks[self.mark_id] = replace(
+                mark, status=CANCELLED, versions=[*mark.versions, version]
             )
 
     def record_mark(
@@ -438,17 +440,20 @@ class StudentJournal(Audited):
 
         def apply(self, journal: StudentJournal) -> None:
             absence = journal.absences[self.absence_id]
-            absence.code, absence.reason = self.code, self.reason
-            absence.history.append(
-                AbsenceVersion(
-                    "reason_set",
-                    self.code,
-                    self.reason,
-                    absence.status,
-                    self.actor_id,
-                    self.actor_role,
-                    self.timestamp,
-                )
+            version = AbsenceVersion(
+                "reason_set",
+                self.code,
+                self.reason,
+                absence.status,
+                self.actor_id,
+                self.actor_role,
+                self.timestamp,
+            )
+            journal.absences[self.absence_id] = replace(
+                absence,
+                code=self.code,
+                reason=self.reason,
+                history=[*absence.history, version],
             )
 
     class AbsenceWithdrawn(Audited.Event):
@@ -463,20 +468,23 @@ class StudentJournal(Audited):
         def apply(self, journal: StudentJournal) -> None:
             absence = journal.absences[self.absence_id]
             if absence.subject_id is None and self.subject_id is not None:
-                absence.present_at.append((self.subject_id, self.lesson_no))
-            else:
-                absence.status = WITHDRAWN
-            absence.history.append(
-                AbsenceVersion(
-                    "withdrawn",
-                    absence.code,
-                    self.reason,
-                    absence.status,
-                    self.actor_id,
-                    self.actor_role,
-                    self.timestamp,
-                    self.late,
+                absence = replace(
+                    absence, present_at=[*absence.present_at, (self.subject_id, self.lesson_no)]
                 )
+            else:
+                absence = replace(absence, status=WITHDRAWN)
+            version = AbsenceVersion(
+                "withdrawn",
+                absence.code,
+                self.reason,
+                absence.status,
+                self.actor_id,
+                self.actor_role,
+                self.timestamp,
+                self.late,
+            )
+            journal.absences[self.absence_id] = replace(
+                absence, history=[*absence.history, version]
             )
 
     class AbsenceNoticeFiled(Audited.Event):
@@ -703,16 +711,16 @@ class StudentJournal(Audited):
 
         def apply(self, journal: StudentJournal) -> None:
             attestation = journal.attestations[self.attestation_id]
-            attestation.result = self.result
-            attestation.versions.append(
-                AttestationVersion(
-                    self.result,
-                    self.actor_id,
-                    self.actor_role,
-                    self.timestamp,
-                    self.reason,
-                    self.late,
-                )
+            version = AttestationVersion(
+                self.result,
+                self.actor_id,
+                self.actor_role,
+                self.timestamp,
+                self.reason,
+                self.late,
+            )
+            journal.attestations[self.attestation_id] = replace(
+                attestation, result=self.result, versions=[*attestation.versions, version]
             )
 
     def record_attestation(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import random
 import threading
 import time
@@ -26,6 +25,7 @@ from adapters.archive import Archives, SigningKey
 from adapters.clock import Clock, SystemClock
 from adapters.projection_runner import ProjectionRunner
 from adapters.recorders import (
+    REFERENCE_CHANGES,
     IdempotencyClaim,
     Inline,
     InlineWriter,
@@ -58,6 +58,8 @@ idempotency_claim: ContextVar[IdempotencyClaim | None] = ContextVar(
 
 MAX_ATTEMPTS = 8
 REFERENCE_CACHE_SIZE = 10_000
+# How stale another process's change to a roster, year or lesson may look here (seconds).
+REFERENCE_CHECK_SECONDS = 0.05
 
 
 class Conflict(RuleViolation):
@@ -102,7 +104,10 @@ class JournalCore(Application[UUID]):
         self.zone = zone or ZoneInfo("Asia/Yekaterinburg")
         self.new_id = new_id
         self._stripes = [threading.Lock() for _ in range(64)]
-        self._references: OrderedDict[UUID, Any] = OrderedDict()
+        # id -> (aggregate, the reference generation it was known current at)
+        self._references: OrderedDict[UUID, tuple[Any, int]] = OrderedDict()
+        self._generation = 0
+        self._generation_read_at = -1.0
         self._references_lock = threading.Lock()
         create_tables(db)
         self.archives = Archives(db)
@@ -117,6 +122,12 @@ class JournalCore(Application[UUID]):
                 self.chain, [self.locator, delegations], self.mapper.to_domain_event
             )
         self.indexes.catch_up()
+        with db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO projection_positions (name, position) VALUES (?, 0) "
+                "ON CONFLICT (name) DO NOTHING",
+                (REFERENCE_CHANGES,),
+            )
         # Reports' read models: followed in the background, or by `ejournal projections run`.
         self.read_models = ProjectionRunner(self, db, [JournalFacts(), AuditTrail()])
         self.written: Callable[[], None] = lambda: None
@@ -139,7 +150,14 @@ class JournalCore(Application[UUID]):
         processing_event.saved_kwargs["inline"] = Inline(
             list(processing_event.events), claim=idempotency_claim.get()
         )
-        return super()._record(processing_event)
+        recordings = super()._record(processing_event)
+        changed = [i for i, a in processing_event.aggregates.items() if not _is_journal(a)]
+        if changed:  # seen at once by this process
+            with self._references_lock:
+                for aggregate_id in changed:
+                    self._references.pop(aggregate_id, None)
+            self._generation_read_at = -1.0
+        return recordings
 
     # --- loading ------------------------------------------------------------------------
 
@@ -155,29 +173,49 @@ class JournalCore(Application[UUID]):
     def _reference(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """A shared read-only copy: copy-on-write, never changed in place.
 
-        Each call asks the store only for events newer than the cached version, so a
-        re-imported roster is seen at once without deep-copying the year on every request.
-        """
-        cached = self._references.get(aggregate_id)
-        if cached is None:
+        Reference aggregates (organisation, year, people, subject pages) change rarely. Every
+        save that changes one moves the store's `reference_changes` mark in the same
+        transaction; a cached copy checked at or after that mark is current and costs no
+        query. Otherwise the store is asked only for events newer than the cached version."""
+        generation = self._reference_generation()
+        entry = self._references.get(aggregate_id)
+        if entry is not None and entry[1] >= generation:
+            cached: Any = entry[0]
+            assert isinstance(cached, kind)
+            return cached
+        if entry is None:
             with self._stripe(aggregate_id):
                 aggregate = self._get(aggregate_id, kind)
             if aggregate is None:
                 return None
         else:
-            news: list[Any] = list(self.events.get(aggregate_id, gt=cached.version))
-            if not news:
-                assert isinstance(cached, kind)
-                return cached
-            aggregate = copy.deepcopy(cached)
-            for event in news:
-                aggregate = event.mutate(aggregate)
+            news: list[Any] = list(self.events.get(aggregate_id, gt=entry[0].version))
+            aggregate = entry[0]
+            if news:
+                aggregate = copy.deepcopy(aggregate)
+                for event in news:
+                    aggregate = event.mutate(aggregate)
         with self._references_lock:
-            self._references[aggregate_id] = aggregate
+            self._references[aggregate_id] = (aggregate, generation)
             if len(self._references) > REFERENCE_CACHE_SIZE:
                 self._references.popitem(last=False)
         assert isinstance(aggregate, kind)
         return aggregate
+
+    def _reference_generation(self) -> int:
+        """The log position of the last change to any reference aggregate, as stored; read
+        at most every REFERENCE_CHECK_SECONDS (changes made by this process count at once)."""
+        now = time.monotonic()
+        if now - self._generation_read_at > REFERENCE_CHECK_SECONDS:
+            with self.db.read() as cur:
+                cur.execute(
+                    "SELECT position FROM projection_positions WHERE name = ?",
+                    (REFERENCE_CHANGES,),
+                )
+                row = cur.fetchone()
+            self._generation = int(row[0]) if row else 0
+            self._generation_read_at = now
+        return self._generation
 
     def organisation(self, org_id: str, *, for_update: bool = False) -> Organisation | None:
         load = self._get if for_update else self._reference
@@ -257,12 +295,28 @@ class JournalCore(Application[UUID]):
         return self._stripes[aggregate_id.int % len(self._stripes)]
 
     def _cached(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The cached aggregate itself, brought up to date with the store (for reading)."""
         try:
             aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, kind)
         return aggregate
+
+    def _for_change(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The cached aggregate as this process last saw it, without asking the store: if
+        another process wrote since, the save fails the optimistic check, the copy is
+        evicted and the command runs again on the stored state."""
+        cache = self.repository.cache
+        if cache is not None:
+            try:
+                aggregate: Any = cache.get(aggregate_id)
+            except KeyError:
+                pass
+            else:
+                assert isinstance(aggregate, kind)
+                return aggregate
+        return self._cached(aggregate_id, kind)
 
     def _evict(self, aggregate_id: UUID) -> None:
         if self.repository.cache is not None:
@@ -285,7 +339,7 @@ class JournalCore(Application[UUID]):
         stripe = self._stripe(aggregate_id)
         for attempt in range(MAX_ATTEMPTS):
             with stripe:
-                aggregate = self._cached(aggregate_id, kind)
+                aggregate = self._for_change(aggregate_id, kind)
                 if aggregate is None:
                     if create is None:
                         raise RecordNotFound("Запись не найдена")
@@ -333,7 +387,7 @@ class JournalCore(Application[UUID]):
                     held.enter_context(stripe)
                 journals: dict[str, StudentJournal] = {}
                 for student_id, uuid_ in uuids.items():
-                    journal = self._cached(uuid_, StudentJournal)
+                    journal = self._for_change(uuid_, StudentJournal)
                     if journal is None:
                         journal = StudentJournal.open(
                             org_id=org_id,
@@ -411,22 +465,20 @@ class JournalCore(Application[UUID]):
         return journal
 
 
+def _is_journal(aggregate: Any) -> bool:
+    return isinstance(aggregate, StudentJournal)
+
+
 def read_copy(aggregate: A) -> A:
     """A copy that later changes to the cached aggregate cannot reach."""
     clone = copy.copy(aggregate)
     if isinstance(aggregate, StudentJournal):
         assert isinstance(clone, StudentJournal)
-        clone.marks = {
-            k: dataclasses.replace(m, versions=list(m.versions)) for k, m in aggregate.marks.items()
-        }
-        clone.absences = {
-            k: dataclasses.replace(a, present_at=list(a.present_at), history=list(a.history))
-            for k, a in aggregate.absences.items()
-        }
-        clone.attestations = {
-            k: dataclasses.replace(t, versions=list(t.versions))
-            for k, t in aggregate.attestations.items()
-        }
+        # Records are replaced on change, never changed in place (domain/journal.py), so
+        # copying the containers is enough.
+        clone.marks = dict(aggregate.marks)
+        clone.absences = dict(aggregate.absences)
+        clone.attestations = dict(aggregate.attestations)
         clone.notices = dict(aggregate.notices)
         clone.acknowledgements = list(aggregate.acknowledgements)
     elif isinstance(aggregate, SubjectPage):

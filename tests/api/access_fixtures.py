@@ -486,6 +486,19 @@ def _fresh(w: World, k: Kind, make: Callable[[Bundle], str], existing: str, b: B
     return existing if k.anonymous else make(b)
 
 
+@template("POST", "/api/v1/entries")
+def _record_entries(w: World, k: Kind, b: Bundle) -> Call:
+    body = {
+        "group_id": b.group,
+        "subject_id": b.subject,
+        "lesson_date": LESSON_DAY,
+        "lesson_no": b.lesson_no,
+        "work_kind": "oral",
+        "marks": [{"student_id": b.student, "value": 4}],
+    }
+    return Call("POST", "/api/v1/entries", b.target(), json=body)
+
+
 @template("POST", "/api/v1/marks/{mark_id}/corrections")
 def _correct_mark(w: World, k: Kind, b: Bundle) -> Call:
     mark_id = _fresh(w, k, w.new_mark, w.records[b.name].mark_id, b)
