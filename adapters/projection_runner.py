@@ -333,11 +333,13 @@ class Follower:
     """Keeps read models following the log in a background thread (inside the server).
 
     Writes call `wake()`; otherwise it polls every `interval` seconds, which also picks up
-    events written by other processes."""
+    events written by other processes. With a `leader` lock, only the process holding it
+    follows (one follower per store); the others check again every `interval`."""
 
-    def __init__(self, runner: ProjectionRunner, interval: float = 0.5) -> None:
+    def __init__(self, runner: ProjectionRunner, interval: float = 0.5, leader: Any = None) -> None:
         self.runner = runner
         self.interval = interval
+        self.leader = leader
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
@@ -352,11 +354,16 @@ class Follower:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=10)
+        if self.leader is not None:
+            self.leader.release()
 
     def _run(self) -> None:
         log = structlog.get_logger("ejournal.projections")
         while not self._stop.is_set():
             self._wake.clear()
+            if self.leader is not None and not self.leader.held():
+                self._stop.wait(self.interval)
+                continue
             try:
                 self.runner.catch_up()
             except Exception:  # keep following; the next round retries from the position

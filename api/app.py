@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from adapters.clock import Clock
+from adapters.leadership import FollowerLock
 from adapters.projection_runner import Follower
 from adapters.settings import Settings
 from api import errors, logging
@@ -45,7 +46,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         follower = None
         if settings.run_projections:
-            follower = Follower(built.journal.read_models)
+            follower = Follower(built.journal.read_models, leader=FollowerLock(settings))
             built.journal.written = follower.wake
             follower.start()
         try:

@@ -31,6 +31,7 @@ from adapters.archive_export import ArchiveBroken, export_year
 from adapters.archive_replay import ReplayError, replay_archive
 from adapters.backup import BackupError, backup, hold_store, restore
 from adapters.integrity import verify_store
+from adapters.leadership import FollowerLock
 from adapters.projection_runner import Follower, ProjectionRunner
 from adapters.roster import RosterInvalid, parse_roster
 from adapters.roster_import import import_roster
@@ -160,7 +161,9 @@ def projections_run(
 ) -> None:
     """Следовать за журналом событий отдельным процессом (Ctrl+C — остановить)."""
     services = Services.build(Settings())
-    follower = Follower(services.journal.read_models, interval)
+    follower = Follower(
+        services.journal.read_models, interval, leader=FollowerLock(services.settings)
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     follower.start()
