@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     # PostgreSQL schema for every table (tests use one schema each).
     postgres_schema: str = "public"
     postgres_pool_size: int = 10
+    # How long a write waits for a busy or unreachable store before answering 503
+    # store-busy (SQLite busy timeout; PostgreSQL lock, pool and connect timeouts).
+    store_busy_seconds: int = Field(default=5, ge=1, le=60)
     env: str = "development"
     var_dir: Path = Path("var")
     # The Ed25519 key that signs closed years' manifests, outside the database; `ejournal keys

@@ -38,7 +38,7 @@ class SQLiteDatabase:
 
     dialect = "sqlite"
 
-    def __init__(self, path: str, timeout: float = 15.0) -> None:
+    def __init__(self, path: str, timeout: float = 5.0) -> None:
         self.path = path
         self.timeout = timeout
         self._local = threading.local()
@@ -168,13 +168,19 @@ def insert_rows(
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, conninfo: str, schema: str = "public", pool_size: int = 10) -> None:
+    def __init__(
+        self, conninfo: str, schema: str = "public", pool_size: int = 10, busy_seconds: int = 5
+    ) -> None:
         self.schema = schema
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"options": f"-c search_path={schema} -c lock_timeout=10000"},
+            timeout=busy_seconds,
+            kwargs={
+                "options": f"-c search_path={schema} -c lock_timeout={busy_seconds * 1000}",
+                "connect_timeout": busy_seconds,
+            },
             open=True,
         )
 

@@ -40,7 +40,8 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             POSTGRES_SCHEMA=settings.postgres_schema,
             POSTGRES_POOL_SIZE=str(settings.postgres_pool_size),
             POSTGRES_MAX_OVERFLOW="10",
-            POSTGRES_LOCK_TIMEOUT="10",
+            POSTGRES_LOCK_TIMEOUT=str(settings.store_busy_seconds),
+            POSTGRES_CONNECT_TIMEOUT=str(settings.store_busy_seconds),
             POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT="30",
         )
     else:
@@ -50,7 +51,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite",
             SQLITE_DBNAME=path,
-            SQLITE_LOCK_TIMEOUT="15",
+            SQLITE_LOCK_TIMEOUT=str(settings.store_busy_seconds),
         )
     return env
 
@@ -58,9 +59,14 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
 def open_database(settings: Settings) -> Database:
     url = settings.database_url
     if is_postgres(url):
-        db = PostgresDatabase(url, settings.postgres_schema, settings.postgres_pool_size)
+        db = PostgresDatabase(
+            url,
+            settings.postgres_schema,
+            settings.postgres_pool_size,
+            busy_seconds=settings.store_busy_seconds,
+        )
         if settings.postgres_schema != "public":
             with db.transaction() as cur:
                 cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.postgres_schema}"')
         return db
-    return SQLiteDatabase(sqlite_path(url))
+    return SQLiteDatabase(sqlite_path(url), timeout=settings.store_busy_seconds)

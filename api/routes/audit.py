@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
+from adapters.text import Text
 from api.deps import CurrentActor, Svc
 
 router = APIRouter(prefix="/api/v1", tags=["аудит"])
@@ -45,11 +46,11 @@ class AuditOut(BaseModel):
 def audit(
     services: Svc,
     actor: CurrentActor,
-    student_id: Annotated[str | None, Query()] = None,
-    group_id: Annotated[str | None, Query()] = None,
-    actor_id: Annotated[str | None, Query()] = None,
-    subject_id: Annotated[str | None, Query()] = None,
-    action: Annotated[str | None, Query()] = None,
+    student_id: Annotated[Text | None, Query()] = None,
+    group_id: Annotated[Text | None, Query()] = None,
+    actor_id: Annotated[Text | None, Query()] = None,
+    subject_id: Annotated[Text | None, Query()] = None,
+    action: Annotated[Text | None, Query()] = None,
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: Annotated[AwareDatetime | None, Query()] = None,
     cursor: Annotated[int | None, Query(ge=0)] = None,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from adapters.text import Text
 from api.deps import CurrentActor, Svc
 from api.schemas import AbsenceOut, AttestationOut, JournalOut, MarkOut
 
@@ -18,7 +19,7 @@ def student_journal(
     services: Svc,
     actor: CurrentActor,
     student_id: str,
-    year_id: Annotated[str | None, Query(description="Учебный год; по умолчанию текущий")] = None,
+    year_id: Annotated[Text | None, Query(description="Учебный год; по умолчанию текущий")] = None,
     as_of: Annotated[
         AwareDatetime | None,
         Query(description="Момент (ISO 8601 со смещением): журнал, каким он был тогда"),

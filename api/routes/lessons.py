@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from adapters.text import Text
 from api.deps import CurrentActor, Svc
 from api.schemas import LessonChangeIn, LessonIn, LessonOut, LessonsOut, ReasonIn, SubstitutionIn
 from domain.lessons import Lesson
@@ -61,11 +62,11 @@ def cancel_lesson(services: Svc, actor: CurrentActor, lesson_id: str, body: Reas
 def list_lessons(
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[str, Query(min_length=1)],
-    subject_id: Annotated[str, Query(min_length=1)],
+    group_id: Annotated[Text, Query(min_length=1)],
+    subject_id: Annotated[Text, Query(min_length=1)],
     from_date: Annotated[dt.date | None, Query()] = None,
     to_date: Annotated[dt.date | None, Query()] = None,
-    year_id: Annotated[str | None, Query()] = None,
+    year_id: Annotated[Text | None, Query()] = None,
 ) -> LessonsOut:
     lessons = services.journal.lessons(
         actor,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
+from adapters.text import Text
 from api.deps import CurrentActor, Svc
 from domain.actors import Role
 from domain.errors import Forbidden
@@ -16,8 +17,8 @@ router = APIRouter(prefix="/api/v1", tags=["доступ"])
 
 
 class DelegationIn(BaseModel):
-    trustee_id: str = Field(min_length=1, description="Кому доверяется (человек из списков)")
-    student_ids: list[str] = Field(min_length=1, description="Чьи данные (свои дети)")
+    trustee_id: Text = Field(min_length=1, description="Кому доверяется (человек из списков)")
+    student_ids: list[Text] = Field(min_length=1, description="Чьи данные (свои дети)")
     expires_at: AwareDatetime = Field(description="До какого момента (не больше года)")
 
 
@@ -32,11 +33,11 @@ class DelegationOut(BaseModel):
 
 
 class ReasonOptional(BaseModel):
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: Text | None = Field(default=None, max_length=1000)
 
 
 class DeactivationIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 @router.post(

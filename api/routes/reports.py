@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
 from adapters.report_tables import attendance_table, gradebook_table, summary_table
+from adapters.text import Text
 from api.deps import CurrentActor, Svc
 from api.exports import table_response, wanted
 from api.schemas import (
@@ -53,11 +54,11 @@ def get_gradebook(
     request: Request,
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[str, Query(min_length=1)],
-    subject_id: Annotated[str, Query(min_length=1)],
-    period_id: Annotated[str, Query(min_length=1)],
+    group_id: Annotated[Text, Query(min_length=1)],
+    subject_id: Annotated[Text, Query(min_length=1)],
+    period_id: Annotated[Text, Query(min_length=1)],
     as_of: AsOf = None,
-    year_id: Annotated[str | None, Query()] = None,
+    year_id: Annotated[Text | None, Query()] = None,
     min_position: MinPosition = None,
     format: Format = None,
 ) -> Any:
@@ -112,7 +113,7 @@ def get_attendance(
     request: Request,
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[str, Query(min_length=1)],
+    group_id: Annotated[Text, Query(min_length=1)],
     from_date: dt.date,
     to_date: dt.date,
     unexplained_days: Annotated[
@@ -170,7 +171,7 @@ def get_summary_sheet(
     services: Svc,
     actor: CurrentActor,
     year_id: str,
-    group_id: Annotated[str, Query(min_length=1)],
+    group_id: Annotated[Text, Query(min_length=1)],
     explain: Annotated[bool, Query(description="Объяснить каждую итоговую отметку")] = False,
     as_of: AsOf = None,
     min_position: MinPosition = None,
@@ -230,7 +231,7 @@ def get_summary_sheet(
 def get_monitoring(
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[str, Query(min_length=1)],
+    group_id: Annotated[Text, Query(min_length=1)],
     from_date: dt.date,
     to_date: dt.date,
     min_position: MinPosition = None,
