@@ -87,7 +87,7 @@ class InlineWriter:
             )
             if cur.fetchone() is None:  # (rowcount is unknown in a pipeline)
                 raise KeyAlreadyUsed(claim.key)
-        names = INLINE
+        names: tuple[str, ...] = INLINE
         if any(not s.topic.startswith(JOURNAL_TOPICS) for s in stored):
             names = (*INLINE, REFERENCE_CHANGES)
         cur.execute(

@@ -25,8 +25,9 @@ from api.errors import problem
 
 HEADER = b"idempotency-key"
 # A key whose answer was never stored (the server died between commit and answer) is
-# answered from its stored position once this long has passed; before, it may be in flight.
-ORPHAN_AFTER = timedelta(seconds=30)
+# answered from its stored position once this long has passed since the request began;
+# before, its answer may still be on the way (the gap is milliseconds when all is well).
+ORPHAN_AFTER = timedelta(seconds=5)
 KEEP_FOR = timedelta(hours=48)
 
 log = structlog.get_logger("ejournal.idempotency")

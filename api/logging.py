@@ -76,7 +76,7 @@ class RequestLog:
         finally:
             request = Request(scope)
             route = scope.get("route")
-            path = getattr(route, "path", scope["path"])
+            path = str(getattr(route, "path", scope["path"]))
             if status in (401, 403) and scope["path"].startswith("/api/"):
                 await run_in_threadpool(_record_denial, request, status, path)
             log.info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,74 @@ def test_failed_batch_leaves_rows_and_position_untouched(imported: Services) -> 
     app.indexes.catch_up()
     assert locator_rows(imported) == before_rows
     assert app.indexes.position("record_locator") == before_pos
+
+
+def _mark(app: Any, student: str, value: int = 5) -> int:
+    return app.record_mark(
+        TEACHER,
+        student_id=student,
+        subject_id="math",
+        lesson_date=date(2026, 9, 2),
+        work_kind="oral",
+        value=value,
+    ).position
+
+
+def test_a_projection_that_cannot_process_an_event_says_so_and_the_others_go_on(
+    imported: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failing event is named in the status (health) and the log; the other read model
+    keeps following; once the cause is gone the error clears."""
+    from domain.journal import StudentJournal
+    from projections import facts as facts_module
+
+    app = imported.journal
+    runner = app.read_models
+    runner.catch_up()
+    position = _mark(app, "s01")
+    original = facts_module._HANDLERS[StudentJournal.MarkRecorded]
+
+    def broken(*args: Any) -> None:
+        raise ValueError("cannot process")
+
+    monkeypatch.setitem(facts_module._HANDLERS, StudentJournal.MarkRecorded, broken)
+    runner.catch_up()
+    status = {s["name"]: s for s in runner.status()}
+    assert status["journal_facts"]["error_position"] == position
+    assert "cannot process" in str(status["journal_facts"]["error"])
+    assert status["journal_facts"]["position"] < position  # not skipped: it waits
+    assert status["audit"]["position"] >= position and status["audit"]["error"] is None
+    monkeypatch.setitem(facts_module._HANDLERS, StudentJournal.MarkRecorded, original)
+    runner.catch_up()
+    status = {s["name"]: s for s in runner.status()}
+    assert status["journal_facts"]["position"] >= position
+    assert status["journal_facts"]["error"] is None
+
+
+def test_a_failed_rebuild_leaves_the_read_model_as_it_was(
+    imported: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain.journal import StudentJournal
+    from projections import facts as facts_module
+
+    app = imported.journal
+    for student in ("s01", "s02", "s03"):
+        _mark(app, student)
+    app.read_models.catch_up()
+
+    def rows() -> list[Any]:
+        with imported.db.read() as cur:
+            cur.execute("SELECT COUNT(*) FROM audit_trail")
+            return [tuple(r) for r in cur.fetchall()]
+
+    before, position = rows(), app.read_models.position("audit")
+    assert before[0][0] > 0
+
+    def broken(*args: Any) -> None:
+        raise ValueError("cannot process")
+
+    monkeypatch.setitem(facts_module._HANDLERS, StudentJournal.MarkRecorded, broken)
+    with pytest.raises(ValueError):
+        app.read_models.rebuild()
+    assert rows() == before
+    assert app.read_models.position("audit") == position
