@@ -9,9 +9,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from projections.attendance import Attendance
 from projections.gradebook import Gradebook
 from projections.summary_sheet import SummaryRow
@@ -97,6 +94,9 @@ def csv_bytes(table: Table) -> bytes:
 
 
 def xlsx_bytes(table: Table) -> bytes:
+    from openpyxl import Workbook  # on demand: most answers are JSON
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

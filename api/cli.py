@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,19 +25,12 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 
-from adapters.archive import SealedYear, SigningKey
-from adapters.archive_check import ArchiveInvalid, fingerprint, verify_archive
-from adapters.archive_export import ArchiveBroken, export_year
-from adapters.archive_replay import ReplayError, replay_archive
-from adapters.backup import BackupError, backup, hold_store, restore
-from adapters.integrity import verify_store
-from adapters.leadership import FollowerLock
-from adapters.projection_runner import Follower, ProjectionRunner
-from adapters.roster import RosterInvalid, parse_roster
-from adapters.roster_import import import_roster
 from adapters.settings import Settings
-from api.bootstrap import Services
-from domain.actors import system_actor
+
+if TYPE_CHECKING:
+    from adapters.archive import SealedYear
+    from adapters.projection_runner import ProjectionRunner
+    from api.bootstrap import Services
 
 cli = typer.Typer(help="ejournal — электронный журнал", no_args_is_help=True)
 console = Console(stderr=True)
@@ -56,6 +49,8 @@ def serve(
 ) -> None:
     """Запустить HTTP API."""
     import os
+
+    from adapters.backup import BackupError, hold_store
 
     settings = Settings()
     count = (settings.workers if workers is None else workers) or os.cpu_count() or 1
@@ -106,6 +101,11 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
 @cli.command("import")
 def import_file(file: Annotated[Path, typer.Argument(help="JSON-документ со списками")]) -> None:
     """Загрузить списки (организация, год, люди, группы, нагрузка)."""
+    from adapters.roster import RosterInvalid, parse_roster
+    from adapters.roster_import import import_roster
+    from api.bootstrap import Services
+    from domain.actors import system_actor
+
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
@@ -160,6 +160,10 @@ def projections_run(
     interval: Annotated[float, typer.Option(help="Пауза опроса, с")] = 0.5,
 ) -> None:
     """Следовать за журналом событий отдельным процессом (Ctrl+C — остановить)."""
+    from adapters.leadership import FollowerLock
+    from adapters.projection_runner import Follower
+    from api.bootstrap import Services
+
     services = Services.build(Settings())
     follower = Follower(
         services.journal.read_models, interval, leader=FollowerLock(services.settings)
@@ -183,6 +187,8 @@ def projections_rebuild(
     name: Annotated[str | None, typer.Argument(help="Имя проекции; без имени — все")] = None,
 ) -> None:
     """Перестроить проекции с нуля, показывая ход работы."""
+    from api.bootstrap import Services
+
     services = Services.build(Settings())
     try:
         runners = _runners(services)
@@ -214,6 +220,8 @@ def projections_rebuild(
 @projections_cli.command("status")
 def projections_status() -> None:
     """Позиции проекций и отставание от журнала событий."""
+    from api.bootstrap import Services
+
     services = Services.build(Settings())
     try:
         for runner in (services.journal.read_models, services.journal.indexes):
@@ -233,6 +241,9 @@ cli.add_typer(keys_cli, name="keys")
 @keys_cli.command("init")
 def keys_init() -> None:
     """Создать ключ Ed25519 для подписи архивов (файл вне базы; путь — в настройках)."""
+    from adapters.archive import SigningKey
+    from adapters.archive_check import fingerprint
+
     settings = Settings()
     key = SigningKey(settings.archive_key_path)
     try:
@@ -253,6 +264,8 @@ def backup_command(
     destinations: Annotated[list[Path], typer.Argument(help="Два (или больше) места для копий")],
 ) -> None:
     """Сделать согласованную резервную копию в два места (R-ARC-3); копии 0600, проверены."""
+    from adapters.backup import BackupError, backup
+
     settings = Settings()
     try:
         written = backup(settings, destinations, datetime.now(UTC))
@@ -270,6 +283,8 @@ def restore_command(
     """Восстановить базу из резервной копии (сервер должен быть остановлен).
 
     Копия проверяется целиком до замены базы; при любой ошибке база остаётся прежней."""
+    from adapters.backup import BackupError, restore
+
     try:
         restore(Settings(), file)
     except BackupError as e:
@@ -281,6 +296,9 @@ def restore_command(
 @cli.command("verify")
 def verify() -> None:
     """Проверить целостность журнала событий: цепочки хешей и корни Меркла."""
+    from adapters.integrity import verify_store
+    from api.bootstrap import Services
+
     services = Services.build(Settings())
     try:
         with Progress(
@@ -349,6 +367,9 @@ def archive_export(
     org: Annotated[str | None, typer.Option(help="Организация (если их несколько)")] = None,
 ) -> None:
     """Выгрузить закрытый год: пакет BagIt с событиями, отчётами и PDF/A."""
+    from adapters.archive_export import ArchiveBroken, export_year
+    from api.bootstrap import Services
+
     services = Services.build(Settings())
     try:
         sealed = _sealed_year(services, year_id, org)
@@ -374,6 +395,8 @@ def archive_verify(
     ] = None,
 ) -> None:
     """Проверить архив без базы: хеши файлов, подписи, цепочки событий, корень Меркла."""
+    from adapters.archive_check import ArchiveInvalid, fingerprint, verify_archive
+
     pinned = public_key.read_text() if public_key else None
     try:
         with _stages() as report:
@@ -408,6 +431,9 @@ def archive_replay(
 ) -> None:
     """Восстановить закрытый год в новом хранилище, сверить отчёты с манифестом, показать
     журнал на любой момент."""
+    from adapters.archive_check import ArchiveInvalid
+    from adapters.archive_replay import ReplayError, replay_archive
+
     with tempfile.TemporaryDirectory(prefix="ejournal-replay-") as scratch:
         target = store or Path(scratch) / "year.db"
         try:

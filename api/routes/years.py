@@ -13,7 +13,6 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from adapters.archive_export import export_year, slug
 from api.deps import CurrentActor, Svc
 from api.schemas import YearCloseOut
 
@@ -66,6 +65,8 @@ def archive(services: Svc, actor: CurrentActor, year_id: str) -> ArchiveOut:
 def export_archive(services: Svc, actor: CurrentActor, year_id: str) -> FileResponse:
     sealed = services.journal.archive_for_export(actor, year_id)
     folder = Path(tempfile.mkdtemp(prefix="ejournal-export-"))
+    from adapters.archive_export import export_year, slug  # heavy (PDF, PDF/A): on demand
+
     name = f"ejournal-{slug(actor.org_id)}-{slug(year_id)}.zip"
     try:
         exported = export_year(services.journal, services.personal, sealed, folder / name)
