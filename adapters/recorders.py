@@ -21,6 +21,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from adapters.sql import _PgCursor
+from adapters.write_gate import gate_for
 
 INLINE = ("delegations", "hash_chain", "record_locator")
 # The log position of the last change to a reference aggregate (anything but a journal):
@@ -144,7 +145,13 @@ class SQLiteJournalRecorder(SQLiteApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        ids = super().insert_events(stored_events, **kwargs)
+        pool = self.datastore.pool
+        gate = gate_for(pool.db_name)
+        if gate is None:
+            ids = super().insert_events(stored_events, **kwargs)
+        else:
+            with gate.passage(float(pool.lock_timeout or 5)):
+                ids = super().insert_events(stored_events, **kwargs)
         inline: Inline | None = kwargs.get("inline")
         if inline is not None and ids:
             InlineWriter.committed(inline, ids)

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from psycopg_pool import ConnectionPool
 
+from adapters.write_gate import gate_for
+
 
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
@@ -74,9 +76,17 @@ class SQLiteDatabase:
         finally:
             cur.close()
 
-    def transaction(self, *, durable: bool = True) -> Any:
+    @contextmanager
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Cursor]:
         # WAL with synchronous=NORMAL is already the cheap commit; nothing more to relax.
-        return self._txn("BEGIN IMMEDIATE")
+        # Writers queue at one gate per file, events and read models alike (ADR 13).
+        gate = gate_for(self.path)
+        if gate is None:
+            with self._txn("BEGIN IMMEDIATE") as cur:
+                yield cur
+            return
+        with gate.passage(self.timeout), self._txn("BEGIN IMMEDIATE") as cur:
+            yield cur
 
     def read(self) -> Any:
         return self._txn("BEGIN")
