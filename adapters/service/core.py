@@ -295,28 +295,14 @@ class JournalCore(Application[UUID]):
         return self._stripes[aggregate_id.int % len(self._stripes)]
 
     def _cached(self, aggregate_id: UUID, kind: type[A]) -> A | None:
-        """The cached aggregate itself, brought up to date with the store (for reading)."""
+        """The cached aggregate itself, brought up to date with the store: one cheap query for
+        events another process wrote (a conflict would cost a whole replay)."""
         try:
             aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, kind)
         return aggregate
-
-    def _for_change(self, aggregate_id: UUID, kind: type[A]) -> A | None:
-        """The cached aggregate as this process last saw it, without asking the store: if
-        another process wrote since, the save fails the optimistic check, the copy is
-        evicted and the command runs again on the stored state."""
-        cache = self.repository.cache
-        if cache is not None:
-            try:
-                aggregate: Any = cache.get(aggregate_id)
-            except KeyError:
-                pass
-            else:
-                assert isinstance(aggregate, kind)
-                return aggregate
-        return self._cached(aggregate_id, kind)
 
     def _evict(self, aggregate_id: UUID) -> None:
         if self.repository.cache is not None:
@@ -339,7 +325,7 @@ class JournalCore(Application[UUID]):
         stripe = self._stripe(aggregate_id)
         for attempt in range(MAX_ATTEMPTS):
             with stripe:
-                aggregate = self._for_change(aggregate_id, kind)
+                aggregate = self._cached(aggregate_id, kind)
                 if aggregate is None:
                     if create is None:
                         raise RecordNotFound("Запись не найдена")
@@ -387,7 +373,7 @@ class JournalCore(Application[UUID]):
                     held.enter_context(stripe)
                 journals: dict[str, StudentJournal] = {}
                 for student_id, uuid_ in uuids.items():
-                    journal = self._for_change(uuid_, StudentJournal)
+                    journal = self._cached(uuid_, StudentJournal)
                     if journal is None:
                         journal = StudentJournal.open(
                             org_id=org_id,
