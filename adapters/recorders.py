@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -133,6 +134,23 @@ class _SQLiteCur:
 class SQLiteJournalRecorder(SQLiteApplicationRecorder):
     writer: InlineWriter | None = None
 
+    def select_after(self, heads: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        """Events of several streams newer than the given versions, in one query."""
+        if not heads:
+            return []
+        where = " OR ".join("(originator_id = ? AND originator_version > ?)" for _ in heads)
+        params = [x for stream, version in heads for x in (stream.hex, version)]
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT originator_id, originator_version, topic, state FROM "
+                f"{self.events_table_name} WHERE {where} "
+                "ORDER BY originator_id, originator_version",
+                params,
+            )
+            return [
+                StoredEvent(UUID(r[0]), int(r[1]), str(r[2]), bytes(r[3])) for r in c.fetchall()
+            ]
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -172,6 +190,29 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         self._search_path = SQL("SET LOCAL search_path TO {0}").format(
             Identifier(self.datastore.schema)
         )
+        self._select_after = SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM {0}.{1} e JOIN unnest(%s::uuid[], %s::bigint[]) AS h(id, version) "
+            "ON e.originator_id = h.id AND e.originator_version > h.version "
+            "ORDER BY e.originator_id, e.originator_version"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+
+    def select_after(self, heads: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        """Events of several streams newer than the given versions, in one query."""
+        if not heads:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self._select_after,
+                ([h[0] for h in heads], [h[1] for h in heads]),
+                prepare=True,
+            )
+            return [
+                StoredEvent(
+                    r["originator_id"], int(r["originator_version"]), r["topic"], bytes(r["state"])
+                )
+                for r in curs.fetchall()
+            ]
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

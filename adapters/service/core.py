@@ -304,6 +304,32 @@ class JournalCore(Application[UUID]):
         assert isinstance(aggregate, kind)
         return aggregate
 
+    def _cached_many(self, aggregate_ids: list[UUID]) -> dict[UUID, StudentJournal]:
+        """Several cached journals brought up to date with one query for all of them (the
+        caller holds their stripes); those not cached are loaded one by one."""
+        cache = self.repository.cache
+        found: dict[UUID, Any] = {}
+        missing: list[UUID] = []
+        for aggregate_id in aggregate_ids:
+            try:
+                found[aggregate_id] = cache.get(aggregate_id) if cache is not None else None
+            except KeyError:
+                missing.append(aggregate_id)
+        found = {k: v for k, v in found.items() if isinstance(v, StudentJournal)}
+        select_after = getattr(self.recorder, "select_after", None)
+        if select_after is None:
+            missing += list(found)
+            found = {}
+        else:
+            for stored in select_after([(k, v.version) for k, v in found.items()]):
+                event: Any = self.mapper.to_domain_event(stored)
+                found[stored.originator_id] = event.mutate(found[stored.originator_id])
+        for aggregate_id in missing:
+            journal = self._cached(aggregate_id, StudentJournal)
+            if journal is not None:
+                found[aggregate_id] = journal
+        return found
+
     def _evict(self, aggregate_id: UUID) -> None:
         if self.repository.cache is not None:
             with contextlib.suppress(KeyError):
@@ -372,8 +398,9 @@ class JournalCore(Application[UUID]):
                 for _, stripe in stripes:
                     held.enter_context(stripe)
                 journals: dict[str, StudentJournal] = {}
+                found = self._cached_many(list(uuids.values()))
                 for student_id, uuid_ in uuids.items():
-                    journal = self._cached(uuid_, StudentJournal)
+                    journal = found.get(uuid_)
                     if journal is None:
                         journal = StudentJournal.open(
                             org_id=org_id,

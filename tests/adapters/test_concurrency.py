@@ -97,3 +97,36 @@ def test_two_processes_worth_of_writers_retry_on_conflict(
         assert len(acknowledged) == 24
     finally:
         other.close()
+
+
+def test_a_lesson_saved_after_another_process_wrote_catches_up_without_conflict(
+    imported: Services, store, tmp_path, clock, monkeypatch
+) -> None:
+    """`POST /entries` brings every cached journal up to date in one query before the save:
+    a journal another process wrote to meanwhile is not a conflict (no eviction, no retry)."""
+    from adapters.service.entries import MarkEntry
+    from tests.conftest import make_settings
+
+    other = Services.build(make_settings(store, tmp_path), clock)
+    try:
+        here = imported.journal
+        mark = dict(subject_id="math", lesson_date=date(2026, 9, 2), work_kind="oral", value=4)
+        here.record_mark(TEACHER, student_id="s01", **mark)  # cached here
+        other.journal.record_mark(TEACHER, student_id="s01", **mark)  # written elsewhere
+        evicted: list[object] = []
+        monkeypatch.setattr(here, "_evict", lambda aggregate_id: evicted.append(aggregate_id))
+        written = here.record_entries(
+            TEACHER,
+            group_id="g1",
+            subject_id="math",
+            lesson_date=date(2026, 9, 2),
+            lesson_no=None,
+            marks=[MarkEntry("s01", 5, "oral"), MarkEntry("s02", 3, "oral")],
+            absences=[],
+        )
+        assert evicted == []
+        assert len(written.marks) == 2
+        journal = other.journal.repository.get(journal_id("sght", "2026-2027", "s01"))
+        assert sorted(m.value for m in journal.marks.values()) == [4, 4, 5]
+    finally:
+        other.close()
