@@ -106,31 +106,6 @@ class InlineWriter:
             inline.claim.positions.extend(ids)
 
 
-class _SQLiteCur:
-    """Our SQL port over the library's SQLite cursor (same connection, same transaction)."""
-
-    dialect = "sqlite"
-
-    def __init__(self, cur: SQLiteCursor) -> None:
-        self._cur = cur.sqlite_cursor
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._cur.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
-        return self._cur.executemany(sql, rows)
-
-    def fetchone(self) -> Any:
-        return self._cur.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._cur.fetchall()
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._cur.rowcount)
-
-
 class SQLiteJournalRecorder(SQLiteApplicationRecorder):
     writer: InlineWriter | None = None
 
@@ -157,7 +132,8 @@ class SQLiteJournalRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         if self.writer is not None and ids:
             inline = self.writer.inline_of(stored_events, kwargs)
-            self.writer.write(_SQLiteCur(c), stored_events, list(ids), inline)
+            # The raw sqlite3 cursor is our SQL port as it is (same connection, same transaction).
+            self.writer.write(c.sqlite_cursor, stored_events, list(ids), inline)
         return ids
 
     def insert_events(

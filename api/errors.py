@@ -91,6 +91,13 @@ def _store_busy(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def idempotency_in_flight(detail: str) -> JSONResponse:
+    """409: the same key is being (or was just) processed by another request."""
+    response = problem(409, "idempotency-in-flight", "Запрос с этим ключом ещё выполняется", detail)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -106,15 +113,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(KeyAlreadyUsed)
     def _key_used(_: Request, exc: KeyAlreadyUsed) -> JSONResponse:
-        response = problem(
-            409,
-            "idempotency-in-flight",
-            "Запрос с этим ключом ещё выполняется",
+        return idempotency_in_flight(
             "Запрос с этим Idempotency-Key уже записан другим обращением; повторите, чтобы "
-            "получить его ответ",
+            "получить его ответ"
         )
-        response.headers["Retry-After"] = "1"
-        return response
 
     for busy in STORE_BUSY:
         app.add_exception_handler(busy, _store_busy)

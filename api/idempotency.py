@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.recorders import IdempotencyClaim
 from adapters.service.core import idempotency_claim
 from api.bootstrap import Services
-from api.errors import problem
+from api.errors import idempotency_in_flight, problem
 
 HEADER = b"idempotency-key"
 # A key whose answer was never stored (the server died between commit and answer) is
@@ -208,14 +208,9 @@ def _json(status: int, body: Any) -> Any:
 
 
 def _in_flight() -> Any:
-    response = problem(
-        409,
-        "idempotency-in-flight",
-        "Запрос с этим ключом ещё выполняется",
-        "Запрос с этим Idempotency-Key ещё обрабатывается; повторите чуть позже",
+    return idempotency_in_flight(
+        "Запрос с этим Idempotency-Key ещё обрабатывается; повторите чуть позже"
     )
-    response.headers["Retry-After"] = "1"
-    return response
 
 
 async def _read_body(receive: Receive) -> bytes:

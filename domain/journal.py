@@ -256,9 +256,7 @@ class StudentJournal(Audited):
                 self.reason,
                 self.late,
             )
-            journal.marks[self.mark_id] = replace(
-                mark, value=self.value, versions=[*mark.versions, version]
-            )
+            journal.marks[self.mark_id] = _revised(mark, version, value=self.value)
 
     class MarkCancelled(Audited.Event):
         """v2 added `late`."""
@@ -284,9 +282,7 @@ class StudentJournal(Audited):
                 self.reason,
                 self.late,
             )
-            journal.marks[self.mark_id] = replace(
-                mark, status=CANCELLED, versions=[*mark.versions, version]
-            )
+            journal.marks[self.mark_id] = _revised(mark, version, status=CANCELLED)
 
     def record_mark(
         self,
@@ -719,8 +715,8 @@ class StudentJournal(Audited):
                 self.reason,
                 self.late,
             )
-            journal.attestations[self.attestation_id] = replace(
-                attestation, result=self.result, versions=[*attestation.versions, version]
+            journal.attestations[self.attestation_id] = _revised(
+                attestation, version, result=self.result
             )
 
     def record_attestation(
@@ -852,6 +848,11 @@ def _check_result(result: str) -> None:
             f"Недопустимый результат «{result}»; допустимы: {', '.join(ATTESTATION_RESULTS)}",
             field="result",
         )
+
+
+def _revised(record: Any, version: Any, **changes: Any) -> Any:
+    """A new record with one more version: records are replaced, never changed in place."""
+    return replace(record, versions=[*record.versions, version], **changes)
 
 
 def check_mark_value(value: Any, rules: JournalRules) -> None:
