@@ -88,8 +88,8 @@ def csv_bytes(table: Table) -> bytes:
     """Semicolon-separated UTF-8 with a BOM, so spreadsheet programs read the Cyrillic."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(table.headers)
-    writer.writerows([["" if v is None else _text(v) for v in row] for row in table.rows])
+    writer.writerow([_csv_cell(h) for h in table.headers])
+    writer.writerows([[_csv_cell(v) for v in row] for row in table.rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -106,14 +106,39 @@ def xlsx_bytes(table: Table) -> bytes:
         cell.font = Font(bold=True)
     for row in table.rows:
         sheet.append([_cell(v) for v in row])
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if is_formula_like(cell.value):
+                # Kept as typed, but as text: an inline string, never an <f> formula, with
+                # Excel's quote prefix so that editing the cell does not turn it into one.
+                cell.data_type = "s"
+                cell.quotePrefix = True
     sheet.freeze_panes = "B2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _text(value: Any) -> Any:
-    return float(value) if isinstance(value, Decimal) else value
+# Characters that make a spreadsheet program read a text cell as a formula (OWASP "CSV
+# Injection"): a student or subject named `=HYPERLINK(...)` must stay a name.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    """Only text can be neutralised: numbers (a negative one too) stay numbers."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would read as a formula, with a leading apostrophe (as
+    OWASP recommends for CSV); anything else unchanged."""
+    return "'" + value if is_formula_like(value) else value
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return neutralise(float(value) if isinstance(value, Decimal) else value)
 
 
 def _cell(value: Any) -> Any:
