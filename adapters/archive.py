@@ -129,6 +129,7 @@ def build_manifest(
     closed_by: str,
     heads: dict[str, int],
     public_key: str,
+    close_reason: str | None = None,
 ) -> dict[str, Any]:
     streams = sorted(heads)
     with db.read() as cur:
@@ -137,7 +138,7 @@ def build_manifest(
             f"SELECT hash FROM event_hashes WHERE stream_id IN ({marks}) ORDER BY position", streams
         )
         leaves = [bytes.fromhex(r[0]) for r in cur.fetchall()]
-    return {
+    manifest: dict[str, Any] = {
         "format": "ejournal-year-manifest/1",
         "organization_id": org_id,
         "year_id": year_id,
@@ -150,6 +151,9 @@ def build_manifest(
         "software_version": software_version(),
         "public_key": public_key,
     }
+    if close_reason is not None:  # closed before its last period ended (a reason was required)
+        manifest["close_reason"] = close_reason
+    return manifest
 
 
 class Archives:

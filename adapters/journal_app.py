@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from adapters.service.absences import AbsenceUseCases
 from adapters.service.attestations import AttestationUseCases, Debt
+from adapters.service.class_journal import ClassJournalUseCases
 from adapters.service.core import Conflict, Written, read_copy
 from adapters.service.entries import EntryUseCases
 from adapters.service.lessons import LessonUseCases
@@ -29,6 +30,7 @@ __all__ = [
 
 
 class EJournal(
+    ClassJournalUseCases,
     EntryUseCases,
     AbsenceUseCases,
     AttestationUseCases,

@@ -7,17 +7,29 @@ a document with any error is rejected as a whole.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.passwords import MIN_PASSWORD_LENGTH
-from adapters.text import Text
+from adapters.text import (
+    Ident,
+    Name,
+    SaneDate,
+    ShortText,
+    Text,
+    russian_message,
+)
 from domain.rules import WORK_KINDS
 
 STAFF_ROLES = ("admin", "director", "deputy", "teacher", "archivist")
+# An academic year (or a college's) lasts at most this long.
+MAX_YEAR_LENGTH = timedelta(days=731)
+PASSWORD_MAX = 1000
+# Entries in one list of the document (people of a section, groups, pupils of a group).
+MAX_ITEMS = 20_000
 
 
 class _Model(BaseModel):
@@ -25,89 +37,89 @@ class _Model(BaseModel):
 
 
 class OrganizationDoc(_Model):
-    id: Text = Field(min_length=1, max_length=64)
-    name: Text = Field(min_length=1)
+    id: Ident
+    name: Name
     # IANA time zone of the organisation's day (e.g. "Asia/Yekaterinburg" for Perm);
     # optional: the deployment's EJOURNAL_TIMEZONE otherwise.
-    timezone: Text | None = None
+    timezone: ShortText | None = None
 
 
 class PeriodDoc(_Model):
-    id: Text = Field(min_length=1)
-    name: Text = Field(min_length=1)
-    starts_on: date
-    ends_on: date
+    id: Ident
+    name: Name
+    starts_on: SaneDate
+    ends_on: SaneDate
 
 
 class RulesDoc(_Model):
     current_mark_days: int = Field(default=7, ge=0, le=366)
     attestation_mark_days: int = Field(default=0, ge=0, le=366)
     lowest_mark: int = Field(default=2, ge=1, le=2)
-    weights: dict[Text, int] = Field(default_factory=dict)
+    weights: dict[Ident, int] = Field(default_factory=dict, max_length=len(WORK_KINDS))
     rounding: Literal["half_up", "half_even"] = "half_up"
 
 
 class YearDoc(_Model):
-    id: Text = Field(min_length=1, max_length=64)
-    starts_on: date
-    ends_on: date
-    periods: list[PeriodDoc] = Field(default_factory=list)
+    id: Ident
+    starts_on: SaneDate
+    ends_on: SaneDate
+    periods: list[PeriodDoc] = Field(default_factory=list, max_length=50)
     rules: RulesDoc = Field(default_factory=RulesDoc)
 
 
 class SubjectDoc(_Model):
-    id: Text = Field(min_length=1)
-    name: Text = Field(min_length=1)
+    id: Ident
+    name: Name
     # The subject's own attestation schedule (R-ATT-3); absent: the year's periods.
-    periods: list[PeriodDoc] | None = None
+    periods: list[PeriodDoc] | None = Field(default=None, max_length=50)
 
 
 class PersonDoc(_Model):
-    id: Text = Field(min_length=1)
-    full_name: Text = Field(min_length=1)
-    username: Text | None = Field(default=None, min_length=1)
-    password: Text | None = Field(default=None, repr=False)
-    email: Text | None = None
-    phone: Text | None = None
+    id: Ident
+    full_name: Name
+    username: Ident | None = None
+    password: Text | None = Field(default=None, repr=False, max_length=PASSWORD_MAX)
+    email: ShortText | None = None
+    phone: ShortText | None = None
 
 
 class StaffDoc(PersonDoc):
-    roles: list[Text] = Field(min_length=1)
+    roles: list[Ident] = Field(min_length=1, max_length=len(STAFF_ROLES))
 
 
 class ParentDoc(PersonDoc):
-    children: list[Text] = Field(default_factory=list)
+    children: list[Ident] = Field(default_factory=list, max_length=50)
 
 
 class MemberDoc(_Model):
-    id: Text = Field(min_length=1)
-    from_: date = Field(alias="from")
-    to: date | None = None
+    id: Ident
+    from_: SaneDate = Field(alias="from")
+    to: SaneDate | None = None
 
 
 class GroupDoc(_Model):
-    id: Text = Field(min_length=1)
-    name: Text = Field(min_length=1)
-    curator_id: Text | None = None
+    id: Ident
+    name: Name
+    curator_id: Ident | None = None
     marks_enabled: bool = True
-    students: list[MemberDoc] = Field(default_factory=list)
+    students: list[MemberDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class AssignmentDoc(_Model):
-    teacher_id: Text
-    group_id: Text
-    subject_id: Text
+    teacher_id: Ident
+    group_id: Ident
+    subject_id: Ident
 
 
 class RosterDocument(_Model):
     organization: OrganizationDoc
     academic_year: YearDoc
-    subjects: list[SubjectDoc] = Field(default_factory=list)
-    staff: list[StaffDoc] = Field(default_factory=list)
-    students: list[PersonDoc] = Field(default_factory=list)
-    parents: list[ParentDoc] = Field(default_factory=list)
-    groups: list[GroupDoc] = Field(default_factory=list)
-    assignments: list[AssignmentDoc] = Field(default_factory=list)
+    subjects: list[SubjectDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
+    staff: list[StaffDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
+    students: list[PersonDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
+    parents: list[ParentDoc] = Field(default_factory=list, max_length=2 * MAX_ITEMS)
+    groups: list[GroupDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
+    assignments: list[AssignmentDoc] = Field(default_factory=list, max_length=10 * MAX_ITEMS)
 
     def sections(self) -> dict[str, list[PersonDoc]]:
         """People by their section's name in the document (for JSON paths)."""
@@ -145,7 +157,10 @@ def parse_roster(data: Any) -> RosterDocument:
         doc = RosterDocument.model_validate(data)
     except ValidationError as e:
         raise RosterInvalid(
-            [{"path": _path(tuple(err["loc"])), "message": err["msg"]} for err in e.errors()]
+            [
+                {"path": _path(tuple(err["loc"])), "message": russian_message(err)}
+                for err in e.errors()
+            ]
         ) from None
     errors = _cross_check(doc)
     if errors:
@@ -166,6 +181,8 @@ def _cross_check(doc: RosterDocument) -> list[dict[str, str]]:
     year = doc.academic_year
     if year.starts_on > year.ends_on:
         err("$.academic_year.ends_on", "конец учебного года раньше его начала")
+    elif year.ends_on - year.starts_on > MAX_YEAR_LENGTH:
+        err("$.academic_year.ends_on", "учебный год длиннее двух лет")
     for i, p in enumerate(year.periods):
         if p.starts_on > p.ends_on:
             err(f"$.academic_year.periods[{i}].ends_on", "конец периода раньше его начала")

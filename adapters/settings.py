@@ -44,6 +44,30 @@ class Settings(BaseSettings):
     # `ejournal serve` worker processes; 0 means one per CPU core (os.cpu_count()).
     workers: int = Field(default=0, ge=0)
 
+    # --- Request body limits (issue 11) ---
+    # Bodies over these sizes are refused with 413 payload-too-large while they stream in,
+    # before they are parsed (api/body_limit.py): every call, and POST /api/v1/import.
+    max_body_bytes: int = Field(default=1_048_576, ge=0)
+    max_import_body_bytes: int = Field(default=50 * 1_048_576, ge=0)
+
+    # --- Login throttling and client address (issue 11) ---
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs,
+    # e.g. "127.0.0.1"); empty: no forwarding header is trusted, the TCP peer is the client.
+    trusted_proxies: str = ""
+    # Failed logins from one client address (all usernames) per 15 minutes before that
+    # address is throttled for new devices; sized for a school behind one NAT address.
+    login_address_failures: int = Field(default=200, ge=5)
+    # Lifetime of the device cookie (ejournal_device) set by a successful login; a device that
+    # presents it is not throttled by failures of other devices or usernames.
+    device_cookie_days: int = Field(default=180, ge=1, le=400)
+
+    # --- Web pages (issue 12) ---
+    # A page session slides while used; it ends after this many idle minutes, and after
+    # session_max_hours at most. EJOURNAL_HTTPS=true marks the cookies Secure.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    https: bool = False
+
     @property
     def production(self) -> bool:
         return self.env == "production"

@@ -18,6 +18,8 @@ class TokenClaims:
     epoch: int
     jti: str
     expires_at: datetime
+    # When the sign-in happened (a page session slides from it, up to its maximum length).
+    started_at: datetime | None = None
 
 
 class InvalidToken(Exception):
@@ -32,11 +34,30 @@ class Tokens:
         self.lifetime = timedelta(minutes=minutes)
 
     def issue(
-        self, *, person_id: str, org_id: str, kind: str, roles: list[str], epoch: int, now: datetime
+        self,
+        *,
+        person_id: str,
+        org_id: str,
+        kind: str,
+        roles: list[str] | tuple[str, ...],
+        epoch: int,
+        now: datetime,
+        jti: str | None = None,
+        expires_at: datetime | None = None,
+        started_at: datetime | None = None,
     ) -> tuple[str, TokenClaims]:
+        """A new token; a page session renews its own (same `jti`, a later expiry)."""
         claims = TokenClaims(
-            person_id, org_id, kind, tuple(roles), epoch, uuid.uuid4().hex, now + self.lifetime
+            person_id,
+            org_id,
+            kind,
+            tuple(roles),
+            epoch,
+            jti or uuid.uuid4().hex,
+            expires_at or now + self.lifetime,
+            started_at or now,
         )
+        assert claims.started_at is not None
         token = jwt.encode(
             {
                 "sub": person_id,
@@ -46,6 +67,7 @@ class Tokens:
                 "epoch": epoch,
                 "jti": claims.jti,
                 "iat": int(now.timestamp()),
+                "ses": int(claims.started_at.timestamp()),
                 "exp": int(claims.expires_at.timestamp()),
             },
             self.secret,
@@ -81,4 +103,5 @@ class Tokens:
             int(data.get("epoch", 0)),
             str(data["jti"]),
             expires_at,
+            datetime.fromtimestamp(int(data.get("ses", data.get("iat", 0))), tz=now.tzinfo),
         )

@@ -5,15 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from adapters.clock import Clock
 from adapters.leadership import FollowerLock
 from adapters.projection_runner import Follower
 from adapters.settings import Settings
 from api import errors, logging
+from api.body_limit import BodyLimit
 from api.bootstrap import Services
+from api.client_address import ClientAddressMiddleware
 from api.idempotency import IdempotencyMiddleware
+from api.pages import routes as page_routes
+from api.pages.common import HERE as PAGES
+from api.pages.common import LoginRequired
+from api.pages.session import SessionRenewal
 from api.routes import (
     absences,
     attestations,
@@ -68,6 +76,11 @@ def create_app(
     errors.install(app)
     logging.install(app)
     app.add_middleware(IdempotencyMiddleware, services=built)
+    app.add_middleware(SessionRenewal, services=built)
+    # Outside the request log, idempotency and routes: all of them (request and security log,
+    # login throttling) see the real client (EJOURNAL_TRUSTED_PROXIES).
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(BodyLimit, settings=settings)
     for module in (
         health,
         auth,
@@ -85,5 +98,12 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
+    app.include_router(page_routes.router)
+    app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
+
+    @app.exception_handler(LoginRequired)
+    def _login_required(_: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(exc.next_path, status_code=303)
+
     errors.document_errors(app)
     return app

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table as RichTable
+from typer import rich_utils as typer_rich
+from typer._click import Command as ClickCommand
+from typer._click import Context as ClickContext
+from typer._click import HelpFormatter
+from typer._click import Parameter as ClickParameter
+from typer.core import TyperGroup
 
 from adapters.settings import Settings
 
@@ -32,7 +38,73 @@ if TYPE_CHECKING:
     from adapters.projection_runner import ProjectionRunner
     from api.bootstrap import Services
 
-cli = typer.Typer(help="ejournal — электронный журнал", no_args_is_help=True)
+# Typer's and click's own texts in Russian (R-SEC-4): the --help option, the completion
+# options, "Usage:", the panel titles. Every group below is a _RussianGroup; it relabels its
+# subcommands as they are looked up, before their help is shown.
+_CLI_TEXTS = {
+    "Show this message and exit.": "Показать эту справку и выйти.",
+    "Install completion for the current shell.": "Установить автодополнение для этой оболочки.",
+    "Show completion for the current shell, to copy it or customize the installation.": (
+        "Показать автодополнение для этой оболочки, чтобы скопировать или настроить его."
+    ),
+}
+typer_rich.ARGUMENTS_PANEL_TITLE = "Аргументы"
+typer_rich.OPTIONS_PANEL_TITLE = "Параметры"
+typer_rich.COMMANDS_PANEL_TITLE = "Команды"
+typer_rich.ERRORS_PANEL_TITLE = "Ошибка"
+typer_rich.ABORTED_TEXT = "Прервано."
+typer_rich.RICH_HELP = "Справка: [blue]'{command_path} {help_option}'[/]"
+typer_rich.DEFAULT_STRING = "[по умолчанию: {}]"
+typer_rich.ENVVAR_STRING = "[переменная окружения: {}]"
+typer_rich.REQUIRED_LONG_STRING = "[обязательно]"
+typer_rich.DEPRECATED_STRING = "(устарело) "
+
+
+class _RussianFormatter(HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "Вызов: " if prefix is None else prefix)
+
+
+class _RussianContext(typer.Context):
+    formatter_class = _RussianFormatter
+
+
+def _russify(command: ClickCommand, ctx: ClickContext) -> None:
+    command.context_class = _RussianContext
+    if command.options_metavar == "[OPTIONS]":
+        command.options_metavar = "[ПАРАМЕТРЫ]"
+    for param in command.get_params(ctx):
+        text = getattr(param, "help", None)
+        if isinstance(text, str) and text in _CLI_TEXTS:
+            param.help = _CLI_TEXTS[text]  # type: ignore[attr-defined]
+
+
+class _RussianGroup(TyperGroup):
+    context_class = _RussianContext
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        if self.options_metavar == "[OPTIONS]":
+            self.options_metavar = "[ПАРАМЕТРЫ]"
+        if self.subcommand_metavar == "COMMAND [ARGS]...":
+            self.subcommand_metavar = "КОМАНДА [АРГУМЕНТЫ]..."
+
+    def get_params(self, ctx: ClickContext) -> list[ClickParameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            text = getattr(param, "help", None)
+            if isinstance(text, str) and text in _CLI_TEXTS:
+                param.help = _CLI_TEXTS[text]  # type: ignore[attr-defined]
+        return params
+
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> ClickCommand | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, _RussianGroup):
+            _russify(command, ctx)
+        return command
+
+
+cli = typer.Typer(help="ejournal — электронный журнал", no_args_is_help=True, cls=_RussianGroup)
 console = Console(stderr=True)
 
 
@@ -76,7 +148,11 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
     if count == 1:
         from api.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        # proxy_headers=False: X-Forwarded-For is read only from EJOURNAL_TRUSTED_PROXIES
+        # (api/client_address.py), never from uvicorn's default 127.0.0.1.
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_config=None, proxy_headers=False
+        )
         return
     # Workers would race to generate var/secret_key and sign tokens with different secrets.
     settings.signing_secret()
@@ -87,6 +163,7 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
         port=port,
         workers=count,
         log_config=None,
+        proxy_headers=False,
     )
     # uvicorn binds the shared socket with proto 0; accepted connections inherit it and asyncio
     # enables TCP_NODELAY only when proto is IPPROTO_TCP, so Nagle plus delayed ACK would add
@@ -99,10 +176,19 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
 
 
 @cli.command("import")
-def import_file(file: Annotated[Path, typer.Argument(help="JSON-документ со списками")]) -> None:
+def import_file(
+    file: Annotated[Path, typer.Argument(help="JSON-документ со списками")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Только показать изменения, ничего не записывать")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Принять документ, удаляющий больше 10% обучающихся/групп"),
+    ] = False,
+) -> None:
     """Загрузить списки (организация, год, люди, группы, нагрузка)."""
     from adapters.roster import RosterInvalid, parse_roster
-    from adapters.roster_import import import_roster
+    from adapters.roster_import import ImportTooDestructive, import_roster
     from api.bootstrap import Services
     from domain.actors import system_actor
 
@@ -115,15 +201,52 @@ def import_file(file: Annotated[Path, typer.Argument(help="JSON-документ
     try:
         doc = parse_roster(data)
         report = import_roster(
-            services.journal, services.passwords, doc, system_actor(doc.organization.id)
+            services.journal,
+            services.passwords,
+            doc,
+            system_actor(doc.organization.id),
+            dry_run=dry_run,
+            force=force,
         )
     except RosterInvalid as e:
         console.print(f"[red]Документ отклонён, ничего не изменено. Ошибок: {len(e.errors)}[/red]")
         for err in e.errors:
             console.print(f"  {err['path']}: {err['message']}")
         raise typer.Exit(1) from None
+    except ImportTooDestructive as e:
+        console.print(f"[red]{e.detail}[/red]")
+        raise typer.Exit(1) from None
     finally:
         services.close()
+    plan = report.plan
+    lines = [
+        ("обучающиеся добавятся", plan.students_added),
+        ("обучающиеся переместятся", plan.students_moved),
+        ("обучающиеся удалятся из групп", plan.students_removed),
+        ("группы добавятся", plan.groups_added),
+        ("группы опустеют", plan.groups_removed),
+        ("учётные записи отключатся", plan.deactivated),
+    ]
+    for label, ids in lines:
+        if ids:
+            shown = ", ".join(ids[:20]) + (" …" if len(ids) > 20 else "")
+            console.print(f"  {label} ({len(ids)}): {shown}")
+    for c in report.conflicts:
+        console.print(
+            f"[yellow]  {c['person_id']} отключён(а) администратором ({c['deactivated_by']}, "
+            f"{c['deactivated_at']}: {c['reason']}) и остаётся отключённым(ой)[/yellow]"
+        )
+    if report.dry_run:
+        what = f"было бы записано событий: {report.events}" if report.events else "изменений нет"
+        console.print(
+            f"Пробная загрузка, ничего не записано. Организация {report.org_id}, год "
+            f"{report.year_id}: {what}; людей в списках: {report.people}"
+        )
+        if report.force_required:
+            console.print(
+                "[yellow]Документ удаляет больше десятой части: загрузка потребует --force[/yellow]"
+            )
+        return
     what = f"записано событий: {report.events}" if report.events else "изменений нет"
     console.print(
         f"Организация {report.org_id}, год {report.year_id}: {what}; "
@@ -143,7 +266,9 @@ def _bars() -> Progress:
 
 
 projections_cli = typer.Typer(
-    help="Проекции (отчёты): запуск, перестроение, состояние", no_args_is_help=True
+    help="Проекции (отчёты): запуск, перестроение, состояние",
+    no_args_is_help=True,
+    cls=_RussianGroup,
 )
 cli.add_typer(projections_cli, name="projections")
 
@@ -234,7 +359,9 @@ def projections_status() -> None:
         services.close()
 
 
-keys_cli = typer.Typer(help="Ключ подписи архивов организации", no_args_is_help=True)
+keys_cli = typer.Typer(
+    help="Ключ подписи архивов организации", no_args_is_help=True, cls=_RussianGroup
+)
 cli.add_typer(keys_cli, name="keys")
 
 
@@ -326,6 +453,7 @@ def verify() -> None:
 archive_cli = typer.Typer(
     help="Архив закрытого года: выгрузка, проверка без базы, воспроизведение",
     no_args_is_help=True,
+    cls=_RussianGroup,
 )
 cli.add_typer(archive_cli, name="archive")
 

@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from adapters.tokens import InvalidToken, TokenClaims
 from api.bootstrap import Services
 from api.errors import Unauthenticated
+from api.pages import session as page_session
 from domain.access import NoPolicy, passes_gate, rule_for
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, RecordNotFound
@@ -31,27 +32,47 @@ Svc = Annotated[Services, Depends(get_services)]
 def authenticate(
     request: Request, services: Svc, token: Annotated[str | None, Depends(oauth2)]
 ) -> tuple[Actor, TokenClaims]:
-    if not token:
-        raise Unauthenticated()
-    try:
-        claims = services.tokens.decode(token, services.clock.now())
-    except InvalidToken:
-        raise Unauthenticated("Токен недействителен или истёк") from None
-    active, epoch, revoked = services.accounts.session_state(
-        claims.org_id, claims.person_id, claims.jti
-    )
-    if not active or revoked or epoch != claims.epoch:
-        raise Unauthenticated("Сеанс завершён; войдите снова")
-    roles = frozenset(claims.roles)
-    role = next((r.value for r in _STAFF_PRIORITY if r in roles), None)
-    if role is None:
-        role = Role.PARENT.value if Role.PARENT in roles else Role.STUDENT.value
-    actor = Actor(claims.person_id, role, claims.org_id, roles)
+    """The caller: a bearer token (API clients) or a page session cookie (the web pages, whose
+    state-changing calls must carry the session's CSRF token in `X-CSRF-Token`)."""
+    if token:
+        try:
+            claims = services.tokens.decode(token, services.clock.now())
+        except InvalidToken:
+            raise Unauthenticated("Токен недействителен или истёк") from None
+        active, epoch, revoked = services.accounts.session_state(
+            claims.org_id, claims.person_id, claims.jti
+        )
+        if not active or revoked or epoch != claims.epoch:
+            raise Unauthenticated("Сеанс завершён; войдите снова")
+    else:
+        cookie = request.cookies.get(page_session.COOKIE)
+        if not cookie:
+            raise Unauthenticated()
+        found = page_session.valid_claims(services, cookie)
+        if found is None:
+            raise Unauthenticated("Сеанс завершён; войдите снова")
+        claims = found
+        if request.method not in page_session.SAFE_METHODS and not page_session.csrf_matches(
+            page_session.csrf_for(services.tokens.secret, claims.jti),
+            request.headers.get(page_session.CSRF_HEADER),
+        ):
+            raise Forbidden("Запрос отклонён: нет ключа защиты от подделки (CSRF)")
+        page_session.remember_renewal(request, services, claims)
+    actor = actor_of(claims)
     request.state.actor_id = actor.id
     request.state.actor_role = actor.role
     request.state.org_id = actor.org_id
     enforce(request, actor)
     return actor, claims
+
+
+def actor_of(claims: TokenClaims) -> Actor:
+    """The actor a session's claims name, in its strongest role by default."""
+    roles = frozenset(claims.roles)
+    role = next((r.value for r in _STAFF_PRIORITY if r in roles), None)
+    if role is None:
+        role = Role.PARENT.value if Role.PARENT in roles else Role.STUDENT.value
+    return Actor(claims.person_id, role, claims.org_id, roles)
 
 
 def enforce(request: Request, actor: Actor) -> None:

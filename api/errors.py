@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.recorders import KeyAlreadyUsed
 from adapters.roster import RosterInvalid
 from adapters.service.entries import EntriesRefused
+from adapters.text import russian_message
 from domain.errors import RuleViolation
 
 STATUS = {
@@ -102,6 +104,20 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def validation_error(error: Mapping[str, Any]) -> dict[str, str]:
+    """One request validation error as {field, message}, the message in Russian (R-SEC-4):
+    pydantic's English `msg` is never shown."""
+    loc = tuple(error.get("loc") or ())
+    if error.get("type") == "json_invalid":
+        # FastAPI puts the character offset after "body": name the body, show the offset.
+        where = next((p for p in loc[1:] if isinstance(p, int)), None)
+        message = russian_message(error)
+        if where is not None:
+            message += f" (ошибка около символа {where})"
+        return {"field": str(loc[0]) if loc else "body", "message": message}
+    return {"field": _loc(loc) or "body", "message": russian_message(error)}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RuleViolation)
     def _rule(_: Request, exc: RuleViolation) -> JSONResponse:
@@ -133,7 +149,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        errors = [validation_error(e) for e in exc.errors()]
         return problem(
             422,
             "validation-error",
@@ -180,6 +196,7 @@ _DESCRIPTIONS = {
     "409": "Учебный год закрыт или ещё открыт, конфликт изменений, или хранилище не совпадает "
     "с подписанным манифестом (year-closed, year-open, conflict, integrity-broken)",
     "422": "Запрос не прошёл проверку или правило журнала (validation-error и др.)",
+    "413": "Тело запроса больше допустимого (payload-too-large)",
     "429": "Слишком много попыток входа (too-many-attempts)",
     "503": "Хранилище занято, ничего не записано; повторите после Retry-After (store-busy)",
 }
@@ -207,7 +224,7 @@ def document_errors(app: FastAPI) -> None:
             for method, operation in operations.items():
                 rule = ACCESS.get((method.upper(), path))
                 public = rule is not None and rule.public
-                codes = ["422"] if path.startswith("/api/") else []
+                codes = ["413", "422"] if path.startswith("/api/") else []
                 if path.startswith("/api/") and not public:
                     codes += ["401", "403", "404", "409", "503"]
                 if path == "/api/v1/auth/token":

@@ -105,7 +105,7 @@ class IdempotencyMiddleware:
                 ),
             )
             return
-        user = self._user(headers.get(b"authorization", b""))
+        user = self._user(headers.get(b"authorization", b""), headers.get(b"cookie", b""))
         if user is None:  # the route answers 401 itself
             await self.app(scope, receive, send)
             return
@@ -157,9 +157,12 @@ class IdempotencyMiddleware:
             except Exception:
                 log.warning("idempotency.cleanup_failed")
 
-    def _user(self, authorization: bytes) -> str | None:
+    def _user(self, authorization: bytes, cookie: bytes = b"") -> str | None:
+        """The key's owner: a bearer token's or a page session's person."""
         scheme, _, token = authorization.decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token:
+            token = _session_cookie(cookie) or ""
+        if not token:
             return None
         try:
             claims = self.services.tokens.decode(token.strip(), self.services.clock.now())
@@ -199,6 +202,22 @@ class IdempotencyMiddleware:
         if status is None and stored_print == fingerprint and response.status_code == 200:
             response.headers["Idempotent-Replayed"] = "true"
         await response(scope, _replayed(b""), send)
+
+
+def _session_cookie(header: bytes) -> str | None:
+    from http.cookies import SimpleCookie
+
+    from api.pages.session import COOKIE
+
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header.decode("latin-1"))
+    except Exception:
+        return None
+    morsel = jar.get(COOKIE)
+    return morsel.value if morsel is not None else None
 
 
 def _json(status: int, body: Any) -> Any:

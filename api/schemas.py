@@ -8,7 +8,7 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from adapters.text import Text
+from adapters.text import Ident, Reason, SaneDate, Text
 from domain.journal import Absence, AbsenceNotice, Attestation, Mark
 from domain.lessons import Lesson
 
@@ -23,35 +23,35 @@ class _In(BaseModel):
 
 
 class MarkIn(_In):
-    student_id: Text = Field(min_length=1)
-    subject_id: Text = Field(min_length=1)
-    lesson_date: dt.date
+    student_id: Ident
+    subject_id: Ident
+    lesson_date: SaneDate
     work_kind: WorkKind
     value: int = Field(strict=True)
     lesson_no: int | None = Field(default=None, ge=1, le=20)
     comment: Text | None = Field(default=None, max_length=1000)
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Reason | None = None
 
 
 class EntryMarkIn(_In):
-    student_id: Text = Field(min_length=1, max_length=100)
+    student_id: Ident
     value: int = Field(strict=True)
     work_kind: WorkKind | None = None
     comment: Text | None = Field(default=None, max_length=1000)
 
 
 class EntryAbsenceIn(_In):
-    student_id: Text = Field(min_length=1, max_length=100)
+    student_id: Ident
     code: AbsenceCode
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Reason | None = None
 
 
 class EntriesIn(_In):
     """A lesson's marks and absences, all recorded or none (up to 100 items)."""
 
-    group_id: Text = Field(min_length=1, max_length=100)
-    subject_id: Text = Field(min_length=1, max_length=100)
-    lesson_date: dt.date
+    group_id: Ident
+    subject_id: Ident
+    lesson_date: SaneDate
     lesson_no: int | None = Field(default=None, ge=1, le=20)
     work_kind: WorkKind | None = Field(default=None, description="Вид работы по умолчанию")
     marks: list[EntryMarkIn] = Field(default_factory=list, max_length=100)
@@ -73,20 +73,20 @@ class EntriesIn(_In):
 
 class CorrectionIn(_In):
     value: int = Field(strict=True)
-    reason: Text = Field(min_length=1, max_length=1000)
+    reason: Reason
 
 
 class ReasonIn(_In):
-    reason: Text = Field(min_length=1, max_length=1000)
+    reason: Reason
 
 
 class AbsenceIn(_In):
-    student_id: Text = Field(min_length=1)
-    subject_id: Text = Field(min_length=1)
-    lesson_date: dt.date
+    student_id: Ident
+    subject_id: Ident
+    lesson_date: SaneDate
     code: AbsenceCode
     lesson_no: int | None = Field(default=None, ge=1, le=20)
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Reason | None = None
 
 
 class MarkOut(BaseModel):
@@ -250,12 +250,12 @@ class Problem(BaseModel):
 
 class AbsenceReasonIn(_In):
     code: AbsenceCode
-    reason: Text = Field(min_length=1, max_length=1000)
+    reason: Reason
 
 
 class WithdrawalIn(_In):
-    reason: Text = Field(min_length=1, max_length=1000)
-    subject_id: Text | None = Field(
+    reason: Reason
+    subject_id: Ident | None = Field(
         default=None, description="Для уведомления родителя: предмет урока, где обучающийся был"
     )
     lesson_no: int | None = Field(default=None, ge=1, le=20)
@@ -278,10 +278,10 @@ class AbsenceHistoryOut(BaseModel):
 
 
 class NoticeIn(_In):
-    student_id: Text = Field(min_length=1)
-    from_date: dt.date
-    to_date: dt.date
-    reason: Text = Field(min_length=1, max_length=1000)
+    student_id: Ident
+    from_date: SaneDate
+    to_date: SaneDate
+    reason: Reason
 
 
 class NoticeOut(BaseModel):
@@ -313,17 +313,17 @@ class NoticeOut(BaseModel):
 
 
 class AttestationIn(_In):
-    student_id: Text = Field(min_length=1)
-    subject_id: Text = Field(min_length=1)
-    period_id: Text = Field(min_length=1)
+    student_id: Ident
+    subject_id: Ident
+    period_id: Ident
     result: Text = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
-    reason: Text | None = Field(default=None, max_length=1000)
-    year_id: Text | None = Field(default=None, description="Учебный год; по умолчанию текущий")
+    reason: Reason | None = None
+    year_id: Ident | None = Field(default=None, description="Учебный год; по умолчанию текущий")
 
 
 class AttestationCorrectionIn(_In):
     result: Text = Field(min_length=1, max_length=10, description=ATTESTATION_RESULT_DOC)
-    reason: Text = Field(min_length=1, max_length=1000)
+    reason: Reason
 
 
 class AttestationVersionOut(BaseModel):
@@ -359,27 +359,27 @@ class DebtsOut(BaseModel):
 
 
 class LessonIn(_In):
-    group_id: Text = Field(min_length=1)
-    subject_id: Text = Field(min_length=1)
-    lesson_date: dt.date
+    group_id: Ident
+    subject_id: Ident
+    lesson_date: SaneDate
     lesson_no: int = Field(ge=1, le=20)
     topic: Text | None = Field(default=None, max_length=2000)
     homework: Text | None = Field(default=None, max_length=4000)
-    substitute_teacher_id: Text | None = Field(
+    substitute_teacher_id: Ident | None = Field(
         default=None, description="Замещающий преподаватель (назначает заместитель директора)"
     )
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Reason | None = None
 
 
 class LessonChangeIn(_In):
     topic: Text | None = Field(default=None, max_length=2000)
     homework: Text | None = Field(default=None, max_length=4000)
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Reason | None = None
 
 
 class SubstitutionIn(_In):
-    teacher_id: Text | None = Field(description="Кто замещает; null — отменить замену")
-    reason: Text = Field(min_length=1, max_length=1000)
+    teacher_id: Ident | None = Field(description="Кто замещает; null — отменить замену")
+    reason: Reason
 
 
 class LessonOut(BaseModel):

@@ -167,6 +167,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/accounts/{person_id}/deactivation"): _rule(
         "отключить учётную запись", {"admin": "all"}
     ),
+    ("POST", "/api/v1/accounts/{person_id}/reactivation"): _rule(
+        "снова включить учётную запись", {"admin": "all"}
+    ),
     ("GET", "/api/v1/security-log"): _rule("журнал безопасности", {"admin": "all"}),
     ("GET", "/api/v1/archives/{year_id}"): _rule(
         "архив закрытого года",

@@ -19,6 +19,11 @@ from domain.ids import academic_year_id, organisation_id, person_id
 from domain.rules import JournalRules
 
 
+class YearNotOver(RuleViolation):
+    code = "year-not-over"
+    title = "Учебный год ещё не окончен"
+
+
 class Organisation(Audited):
     """A school or college; every other aggregate and row carries its id."""
 
@@ -199,6 +204,7 @@ class AcademicYear(Audited):
         self.subject_periods: dict[str, dict[str, Period]] = {}
         self.closed_at: datetime | None = None
         self.closed_by: str | None = None
+        self.closed_reason: str | None = None
 
     @classmethod
     def open(
@@ -301,15 +307,46 @@ class AcademicYear(Audited):
                 }
 
     class Closed(Audited.Event):
-        """The year is closed (R-ARC-7): nothing more is written into it."""
+        """The year is closed (R-ARC-7): nothing more is written into it.
+
+        v2 added `reason`: why a year was closed before its last period ended (None: closed
+        when the year was over, or stored before v2)."""
+
+        class_version = 2
+        reason: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason"] = None
 
         def apply(self, year: AcademicYear) -> None:
             year.closed_at = self.timestamp
             year.closed_by = self.actor_id
+            year.closed_reason = self.reason
 
-    def close(self, *, actor: Actor, at: datetime) -> None:
+    def last_day(self) -> date:
+        """The last day of the year's last period (the year's end when it has no periods)."""
+        return max((p.ends_on for p in self.periods.values()), default=self.ends_on)
+
+    def close(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        today: date | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Close the year. `today` is the organisation's day: before `last_day()` a reason is
+        required (`year-not-over`); None leaves the date unchecked."""
         self.ensure_open()
-        self._record(self.Closed, actor, at)
+        text = (reason or "").strip() or None
+        if today is not None and today < self.last_day() and text is None:
+            raise YearNotOver(
+                f"Учебный год {self.year_id} ещё не окончен (последний день — "
+                f"{self.last_day().isoformat()}): чтобы закрыть его раньше, укажите причину",
+                field="reason",
+            )
+        self._record(self.Closed, actor, at, reason=text)
 
     def ensure_open(self) -> None:
         if self.closed_at is not None:
@@ -466,6 +503,8 @@ class Person(Audited):
         self.roles = list(roles)
         self.children = list(children)
         self.active = True
+        # The last deactivation (None while active): by_import, reason, actor_id, at.
+        self.deactivation: dict[str, Any] | None = None
         self.delegations: dict[str, dict[str, Any]] = {}
 
     @classmethod
@@ -507,20 +546,48 @@ class Person(Audited):
         def apply(self, person: Person) -> None:
             person.children = list(self.after)
 
+    # The reason the roster import gives when a person is absent from the document.
+    IMPORT_REASON = "нет в списках"
+
     class Deactivated(Audited.Event):
+        """v2 added `by_import`: whether the roster import switched the person off (absent
+        from the document) rather than an administrator. A v1 event came from the import
+        exactly when its reason is the import's fixed one."""
+
+        class_version = 2
         reason: str
+        by_import: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["by_import"] = state.get("reason") == Person.IMPORT_REASON
 
         def apply(self, person: Person) -> None:
             person.active = False
+            person.deactivation = {
+                "by_import": self.by_import,
+                "reason": self.reason,
+                "actor_id": self.actor_id,
+                "at": self.timestamp,
+            }
 
     class Reactivated(Audited.Event):
         reason: str
 
         def apply(self, person: Person) -> None:
             person.active = True
+            person.deactivation = None
+
+    @property
+    def held_inactive(self) -> bool:
+        """Switched off in the journal (not by the import): a roster does not switch it on."""
+        deactivation = getattr(self, "deactivation", None)
+        return not self.active and deactivation is not None and not deactivation["by_import"]
 
     def sync(self, *, roles: list[str], children: list[str], actor: Actor, at: datetime) -> None:
-        if not self.active:
+        """Bring roles and children to the roster's. A person the import switched off comes
+        back; one an administrator switched off stays off (`held_inactive`)."""
+        if not self.active and not self.held_inactive:
             self._record(self.Reactivated, actor, at, reason="снова в списках")
         if sorted(roles) != self.roles:
             self._record(self.RolesChanged, actor, at, before=self.roles, after=sorted(roles))
@@ -529,9 +596,16 @@ class Person(Audited):
                 self.ChildrenChanged, actor, at, before=self.children, after=sorted(children)
             )
 
-    def deactivate(self, *, reason: str, actor: Actor, at: datetime) -> None:
+    def deactivate(
+        self, *, reason: str, actor: Actor, at: datetime, by_import: bool = False
+    ) -> None:
         if self.active:
-            self._record(self.Deactivated, actor, at, reason=reason)
+            self._record(self.Deactivated, actor, at, reason=reason, by_import=by_import)
+
+    def reactivate(self, *, reason: str, actor: Actor, at: datetime) -> None:
+        """An administrator switches an account on again (a roster import never does)."""
+        if not self.active:
+            self._record(self.Reactivated, actor, at, reason=reason)
 
     # --- trusted persons (000 §3.1.5) ---------------------------------------------------
 

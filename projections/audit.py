@@ -150,6 +150,13 @@ def _change(e: Any) -> tuple[Any, Any, Any]:
         )
     if isinstance(e, Person.DelegationRevoked):
         return None, {"revoked": True}, e.delegation_id
+    if isinstance(e, Person.Deactivated):
+        # As before v2 (`by_import` shows in the actor and the reason already).
+        return None, {"reason": e.reason}, None
+    if isinstance(e, Y.Closed):
+        # The reason (v2; None when the year was over) goes to the `reason` column; the row
+        # of a close stored before v2 stays as it was.
+        return None, None, None
     before, after = getattr(e, "before", None), getattr(e, "after", None)
     record = (
         getattr(e, "lesson_id", None)

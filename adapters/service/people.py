@@ -70,22 +70,33 @@ class PeopleUseCases(JournalCore):
 
     def deactivate_account(self, actor: Actor, person_id: str, *, reason: str) -> int:
         """An administrator deactivates an account: its tokens stop working at once."""
+        return self._switch_account(actor, person_id, reason=reason, active=False)
+
+    def reactivate_account(self, actor: Actor, person_id: str, *, reason: str) -> int:
+        """An administrator switches a deactivated account on again (the roster never does)."""
+        return self._switch_account(actor, person_id, reason=reason, active=True)
+
+    def _switch_account(self, actor: Actor, person_id: str, *, reason: str, active: bool) -> int:
         if not actor.has(Role.ADMIN):
-            raise Forbidden("Отключать учётные записи может администратор")
+            raise Forbidden("Включать и отключать учётные записи может администратор")
         if person_id == actor.id:
-            raise RuleViolation("Нельзя отключить собственную учётную запись", field="person_id")
+            raise RuleViolation("Нельзя менять собственную учётную запись", field="person_id")
         person = self.person(actor.org_id, person_id)
         if person is None:
             raise RecordNotFound("Нет такого человека")
-        if not person.active:
-            raise RuleViolation("Учётная запись уже отключена", field="person_id")
+        if person.active == active:
+            state = "включена" if active else "отключена"
+            raise RuleViolation(f"Учётная запись уже {state}", field="person_id")
         acting = Actor(actor.id, Role.ADMIN.value, actor.org_id, actor.roles)
-        _, position = self.change(
-            ids.person_id(actor.org_id, person_id),
-            Person,
-            None,
-            lambda p: p.deactivate(reason=reason, actor=acting, at=self.clock.now()),
-        )
+        now = self.clock.now()
+
+        def switch(p: Person) -> None:
+            if active:
+                p.reactivate(reason=reason, actor=acting, at=now)
+            else:
+                p.deactivate(reason=reason, actor=acting, at=now)
+
+        _, position = self.change(ids.person_id(actor.org_id, person_id), Person, None, switch)
         accounts = Accounts(self.db)
         account = accounts.get(actor.org_id, person_id)
         if account is not None:
@@ -98,7 +109,7 @@ class PeopleUseCases(JournalCore):
                         account.username,
                         account.password_hash,
                         account.kind,
-                        False,
+                        active,
                         account.token_epoch + 1,
                     ),
                 )

@@ -45,20 +45,31 @@ class YearUseCases(JournalCore):
             heads[stream] = last[0].originator_version if last else 0
         return heads
 
-    def close_year(self, actor: Actor, year_id: str) -> YearClosing:
-        """Close the year: afterwards every write into it answers `year-closed`."""
+    def close_year(self, actor: Actor, year_id: str, reason: str | None = None) -> YearClosing:
+        """Close the year: afterwards every write into it answers `year-closed`.
+
+        Before the last day of the year's last period (the organisation's day) a reason is
+        required (`year-not-over`); it goes into the event, the audit and the manifest."""
         year = self.year(actor.org_id, year_id)
         role = authorise_year_close(actor, year)
         acting = Actor(actor.id, role, actor.org_id, actor.roles)
+        today = self.today(actor.org_id)
         closed, position = self.change(
             ids.academic_year_id(actor.org_id, year_id),
             AcademicYear,
             None,
-            lambda y: y.close(actor=acting, at=self.clock.now()),
+            lambda y: y.close(actor=acting, at=self.clock.now(), today=today, reason=reason),
         )
         heads = self.stream_heads(actor.org_id, year_id)
         assert closed.closed_at is not None and closed.closed_by is not None
-        sealed = self.seal(actor.org_id, year_id, closed.closed_at, closed.closed_by, heads)
+        sealed = self.seal(
+            actor.org_id,
+            year_id,
+            closed.closed_at,
+            closed.closed_by,
+            heads,
+            reason=closed.closed_reason,
+        )
         return YearClosing(
             year_id,
             closed.closed_at,
@@ -70,7 +81,14 @@ class YearUseCases(JournalCore):
         )
 
     def seal(
-        self, org_id: str, year_id: str, closed_at: datetime, closed_by: str, heads: dict[str, int]
+        self,
+        org_id: str,
+        year_id: str,
+        closed_at: datetime,
+        closed_by: str,
+        heads: dict[str, int],
+        *,
+        reason: str | None = None,
     ) -> SealedYear:
         """Build, sign and keep the closed year's manifest (R-ARC-5)."""
         if not self.signing_key.exists():
@@ -83,6 +101,7 @@ class YearUseCases(JournalCore):
             closed_at=closed_at,
             closed_by=closed_by,
             heads=heads,
+            close_reason=reason,
             public_key=public_pem(key.public_key()),
         )
         sealed = SealedYear(manifest, sign(manifest, key))

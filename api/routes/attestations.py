@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from adapters.text import Text
+from adapters.text import Ident
 from api.deps import CurrentActor, Svc
 from api.schemas import (
     AttestationCorrectionIn,
@@ -70,8 +70,8 @@ def attestation_history(
 def academic_debts(
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[Text, Query(min_length=1)],
-    year_id: Annotated[Text | None, Query()] = None,
+    group_id: Annotated[Ident, Query()],
+    year_id: Annotated[Ident | None, Query()] = None,
 ) -> DebtsOut:
     year, debts = services.journal.academic_debts(actor, group_id, year_id)
     names = services.personal.names(actor.org_id, [d.student_id for d in debts])

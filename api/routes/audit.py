@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
-from adapters.text import Text
+from adapters.text import Ident, Moment, Position
 from api.deps import CurrentActor, Svc
 
 router = APIRouter(prefix="/api/v1", tags=["аудит"])
@@ -46,16 +46,18 @@ class AuditOut(BaseModel):
 def audit(
     services: Svc,
     actor: CurrentActor,
-    student_id: Annotated[Text | None, Query()] = None,
-    group_id: Annotated[Text | None, Query()] = None,
-    actor_id: Annotated[Text | None, Query()] = None,
-    subject_id: Annotated[Text | None, Query()] = None,
-    action: Annotated[Text | None, Query()] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: Annotated[AwareDatetime | None, Query()] = None,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    student_id: Annotated[Ident | None, Query()] = None,
+    group_id: Annotated[Ident | None, Query()] = None,
+    actor_id: Annotated[Ident | None, Query()] = None,
+    subject_id: Annotated[Ident | None, Query()] = None,
+    action: Annotated[Ident | None, Query()] = None,
+    from_: Annotated[
+        Moment | None, Query(alias="from", description="С момента (со смещением; 2000–2100)")
+    ] = None,
+    to: Annotated[Moment | None, Query(description="До момента (со смещением; 2000–2100)")] = None,
+    cursor: Annotated[Position | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: Annotated[Position | None, Query()] = None,
 ) -> AuditOut:
     items, next_cursor = services.journal.audit(
         actor,

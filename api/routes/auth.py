@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -10,6 +11,9 @@ from pydantic import BaseModel, Field
 
 from adapters.accounts import Account, Accounts
 from adapters.passwords import MIN_PASSWORD_LENGTH
+from adapters.security import Attempt, DeviceCookies
+from adapters.tokens import TokenClaims
+from api.bootstrap import Services
 from api.deps import Session, Svc
 from api.errors import TooManyAttempts, Unauthenticated
 from api.schemas import TokenOut
@@ -21,7 +25,37 @@ WRONG = "Неверное имя пользователя или пароль"
 
 
 def client_of(request: Request) -> str | None:
+    """The client's address; behind EJOURNAL_TRUSTED_PROXIES already taken from
+    X-Forwarded-For by api.client_address.ClientAddressMiddleware."""
     return request.client.host if request.client else None
+
+
+def device_cookies(services: Services) -> DeviceCookies:
+    return DeviceCookies(services.tokens.secret, services.settings.device_cookie_days)
+
+
+def attempt_of(request: Request, services: Services, username: str) -> Attempt:
+    """The login attempt: who, from where, and the device cookie if valid for `username`."""
+    device = device_cookies(services).device(
+        request.cookies.get(DeviceCookies.NAME), username, services.clock.now()
+    )
+    return Attempt(username, client_of(request), device, services.settings.login_address_failures)
+
+
+def set_device_cookie(
+    request: Request, response: Response, services: Services, username: str
+) -> None:
+    """After a successful login (token or page): remember this device for `username`."""
+    cookies = device_cookies(services)
+    response.set_cookie(
+        DeviceCookies.NAME,
+        cookies.issue(username, services.clock.now()),
+        max_age=int(cookies.lifetime.total_seconds()),
+        path="/api/v1/auth",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
 
 
 @router.post(
@@ -31,37 +65,79 @@ def client_of(request: Request) -> str | None:
     responses={429: {"description": "Слишком много неудачных попыток входа"}},
 )
 def issue_token(
-    request: Request, services: Svc, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    response: Response,
+    services: Svc,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenOut:
-    client = client_of(request)
-    lock = services.security.locked(form.username, client)
+    token, _ = sign_in(request, services, form.username, form.password)
+    set_device_cookie(request, response, services, form.username)
+    return TokenOut(access_token=token, expires_in=int(services.tokens.lifetime.total_seconds()))
+
+
+def sign_in(
+    request: Request,
+    services: Services,
+    username: str,
+    password: str,
+    lifetime: timedelta | None = None,
+) -> tuple[str, TokenClaims]:
+    """Check a login (throttling, password, active account) and issue a token: the API's and
+    the pages' sign-in alike. Raises TooManyAttempts or Unauthenticated."""
+    attempt = attempt_of(request, services, username)
+    lock = services.security.locked(attempt)
     if lock is not None:
         # The same answer for known and unknown usernames: nothing is revealed.
         raise TooManyAttempts(lock.seconds)
-    account = services.accounts.by_username(form.username)
+    account = services.accounts.by_username(username)
     # Verify even for an unknown account, so timing does not reveal which accounts exist.
-    ok = services.passwords.verify(account.password_hash if account else None, form.password)
+    ok = services.passwords.verify(account.password_hash if account else None, password)
     person = services.journal.person(account.org_id, account.person_id) if account else None
+    org_id = account.org_id if account else None
+    actor_id = account.person_id if account else None
     if not ok or account is None or not account.active or person is None or not person.active:
-        services.security.failed(form.username, client)
+        locks = services.security.failed(attempt)
         services.security.record(
             "login_failed",
-            org_id=account.org_id if account else None,
-            actor_id=account.person_id if account else None,
-            client=client,
+            org_id=org_id,
+            actor_id=actor_id,
+            client=attempt.client,
             status=401,
+            detail="device cookie" if attempt.device else None,
         )
+        for started in locks:
+            services.security.record(
+                "login_locked",
+                org_id=org_id,
+                actor_id=actor_id,
+                client=attempt.client,
+                status=401,
+                detail=f"{started.reason} locked for {started.seconds} s",
+            )
         raise Unauthenticated(WRONG)
-    services.security.succeeded(form.username)
-    token, _ = services.tokens.issue(
+    if attempt.device is not None:
+        bypassed = services.security.locked(attempt.untrusted())
+        if bypassed is not None:
+            services.security.record(
+                "login_device_cookie",
+                org_id=org_id,
+                actor_id=actor_id,
+                client=attempt.client,
+                status=200,
+                detail=f"device cookie let in past a {bypassed.reason} lock "
+                f"({bypassed.seconds} s left)",
+            )
+    services.security.succeeded(attempt)
+    now = services.clock.now()
+    return services.tokens.issue(
         person_id=account.person_id,
         org_id=account.org_id,
         kind=account.kind,
         roles=person.roles,
         epoch=account.token_epoch,
-        now=services.clock.now(),
+        now=now,
+        expires_at=now + lifetime if lifetime else None,
     )
-    return TokenOut(access_token=token, expires_in=int(services.tokens.lifetime.total_seconds()))
 
 
 @router.post("/logout", status_code=204, summary="Завершить сеанс (отозвать токен)")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
-from adapters.text import Text
+from adapters.text import Ident, Moment
 from api.deps import CurrentActor, Svc
 from api.schemas import AbsenceOut, AttestationOut, JournalOut, MarkOut
 
@@ -19,10 +18,12 @@ def student_journal(
     services: Svc,
     actor: CurrentActor,
     student_id: str,
-    year_id: Annotated[Text | None, Query(description="Учебный год; по умолчанию текущий")] = None,
+    year_id: Annotated[Ident | None, Query(description="Учебный год; по умолчанию текущий")] = None,
     as_of: Annotated[
-        AwareDatetime | None,
-        Query(description="Момент (ISO 8601 со смещением): журнал, каким он был тогда"),
+        Moment | None,
+        Query(
+            description="Момент (ISO 8601 со смещением; годы 2000–2100): журнал, каким он был тогда"
+        ),
     ] = None,
 ) -> JournalOut:
     view = services.journal.journal(actor, student_id, year_id, as_of)

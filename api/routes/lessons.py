@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from adapters.text import Text
+from adapters.text import Ident, SaneDate
 from api.deps import CurrentActor, Svc
 from api.schemas import LessonChangeIn, LessonIn, LessonOut, LessonsOut, ReasonIn, SubstitutionIn
 from domain.lessons import Lesson
@@ -62,11 +61,11 @@ def cancel_lesson(services: Svc, actor: CurrentActor, lesson_id: str, body: Reas
 def list_lessons(
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[Text, Query(min_length=1)],
-    subject_id: Annotated[Text, Query(min_length=1)],
-    from_date: Annotated[dt.date | None, Query()] = None,
-    to_date: Annotated[dt.date | None, Query()] = None,
-    year_id: Annotated[Text | None, Query()] = None,
+    group_id: Annotated[Ident, Query()],
+    subject_id: Annotated[Ident, Query()],
+    from_date: Annotated[SaneDate | None, Query()] = None,
+    to_date: Annotated[SaneDate | None, Query()] = None,
+    year_id: Annotated[Ident | None, Query()] = None,
 ) -> LessonsOut:
     lessons = services.journal.lessons(
         actor,

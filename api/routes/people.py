@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from adapters.text import Text
+from adapters.text import Ident, Moment, Reason, sane_date
 from api.deps import CurrentActor, Svc
 from domain.actors import Role
 from domain.errors import Forbidden
@@ -17,9 +17,11 @@ router = APIRouter(prefix="/api/v1", tags=["доступ"])
 
 
 class DelegationIn(BaseModel):
-    trustee_id: Text = Field(min_length=1, description="Кому доверяется (человек из списков)")
-    student_ids: list[Text] = Field(min_length=1, description="Чьи данные (свои дети)")
-    expires_at: AwareDatetime = Field(description="До какого момента (не больше года)")
+    trustee_id: Ident = Field(description="Кому доверяется (человек из списков)")
+    student_ids: list[Ident] = Field(
+        min_length=1, max_length=50, description="Чьи данные (свои дети)"
+    )
+    expires_at: Moment = Field(description="До какого момента (не больше года)")
 
 
 class DelegationOut(BaseModel):
@@ -33,11 +35,11 @@ class DelegationOut(BaseModel):
 
 
 class ReasonOptional(BaseModel):
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Reason | None = None
 
 
 class DeactivationIn(BaseModel):
-    reason: Text = Field(min_length=1, max_length=1000)
+    reason: Reason
 
 
 @router.post(
@@ -92,6 +94,20 @@ def deactivate(
     return {"person_id": person_id, "active": False, "position": position}
 
 
+@router.post(
+    "/accounts/{person_id}/reactivation",
+    summary="Снова включить отключённую учётную запись (администратор)",
+)
+def reactivate(
+    services: Svc, actor: CurrentActor, person_id: str, body: DeactivationIn
+) -> dict[str, Any]:
+    position = services.journal.reactivate_account(actor, person_id, reason=body.reason)
+    services.security.record(
+        "account_reactivated", org_id=actor.org_id, actor_id=actor.id, detail=person_id
+    )
+    return {"person_id": person_id, "active": True, "position": position}
+
+
 @router.get(
     "/security-log", summary="Журнал безопасности: отказы и неудачные входы (администратор)"
 )
@@ -99,7 +115,10 @@ def security_log(
     services: Svc,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: Annotated[dt.datetime | None, Query(description="Записи раньше этого момента")] = None,
+    before: Annotated[
+        Annotated[dt.datetime, AfterValidator(sane_date)] | None,
+        Query(description="Записи раньше этого момента (годы 2000–2100)"),
+    ] = None,
 ) -> dict[str, Any]:
     if not actor.has(Role.ADMIN):
         raise Forbidden("Журнал безопасности читает администратор")

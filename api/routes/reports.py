@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime
 
 from adapters.report_tables import attendance_table, gradebook_table, summary_table
-from adapters.text import Text
+from adapters.text import Ident, Moment, Position, SaneDate
 from api.deps import CurrentActor, Svc
 from api.exports import table_response, wanted
 from api.schemas import (
@@ -30,10 +28,13 @@ Format = Annotated[
     Query(description="Формат: json (по умолчанию), csv или xlsx; или заголовок Accept"),
 ]
 MinPosition = Annotated[
-    int | None,
-    Query(ge=0, description="Дождаться (до 2 с), пока отчёт учтёт запись с этой позицией"),
+    Position | None,
+    Query(description="Дождаться (до 2 с), пока отчёт учтёт запись с этой позицией"),
 ]
-AsOf = Annotated[AwareDatetime | None, Query(description="Каким отчёт был в этот момент")]
+AsOf = Annotated[
+    Moment | None,
+    Query(description="Каким отчёт был в этот момент (со смещением; годы 2000–2100)"),
+]
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -54,11 +55,11 @@ def get_gradebook(
     request: Request,
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[Text, Query(min_length=1)],
-    subject_id: Annotated[Text, Query(min_length=1)],
-    period_id: Annotated[Text, Query(min_length=1)],
+    group_id: Annotated[Ident, Query()],
+    subject_id: Annotated[Ident, Query()],
+    period_id: Annotated[Ident, Query()],
     as_of: AsOf = None,
-    year_id: Annotated[Text | None, Query()] = None,
+    year_id: Annotated[Ident | None, Query()] = None,
     min_position: MinPosition = None,
     format: Format = None,
 ) -> Any:
@@ -113,9 +114,9 @@ def get_attendance(
     request: Request,
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[Text, Query(min_length=1)],
-    from_date: dt.date,
-    to_date: dt.date,
+    group_id: Annotated[Ident, Query()],
+    from_date: SaneDate,
+    to_date: SaneDate,
     unexplained_days: Annotated[
         int, Query(ge=0, le=365, description="Пропуски «Н» старше стольких дней — в список")
     ] = 3,
@@ -171,7 +172,7 @@ def get_summary_sheet(
     services: Svc,
     actor: CurrentActor,
     year_id: str,
-    group_id: Annotated[Text, Query(min_length=1)],
+    group_id: Annotated[Ident, Query()],
     explain: Annotated[bool, Query(description="Объяснить каждую итоговую отметку")] = False,
     as_of: AsOf = None,
     min_position: MinPosition = None,
@@ -231,9 +232,9 @@ def get_summary_sheet(
 def get_monitoring(
     services: Svc,
     actor: CurrentActor,
-    group_id: Annotated[Text, Query(min_length=1)],
-    from_date: dt.date,
-    to_date: dt.date,
+    group_id: Annotated[Ident, Query()],
+    from_date: SaneDate,
+    to_date: SaneDate,
     min_position: MinPosition = None,
 ) -> MonitoringOut:
     report = services.journal.monitoring(

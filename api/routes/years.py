@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
@@ -24,15 +24,31 @@ class ArchiveOut(BaseModel):
     signature: str = Field(description="Подпись Ed25519 канонического JSON манифеста, base64")
 
 
+class YearCloseIn(BaseModel):
+    reason: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Почему год закрывается раньше последнего дня последнего периода; "
+        "до этого дня обязательна (иначе 422 year-not-over), затем не нужна",
+    )
+
+
 @router.post(
     "/years/{year_id}/close",
     response_model=YearCloseOut,
     summary="Закрыть учебный год (заместитель директора, администратор)",
     description="После закрытия любая запись в этот год отвечает 409 year-closed. Ответ "
-    "содержит подписанный манифест архива года.",
+    "содержит подписанный манифест архива года. До последнего дня последнего периода года "
+    '(по дню организации) нужно тело {"reason": "…"}, иначе 422 year-not-over; причина '
+    "попадает в журнал изменений и в манифест (close_reason). С этого дня тело не нужно.",
 )
-def close_year(services: Svc, actor: CurrentActor, year_id: str) -> YearCloseOut:
-    c = services.journal.close_year(actor, year_id)
+def close_year(
+    services: Svc,
+    actor: CurrentActor,
+    year_id: str,
+    body: Annotated[YearCloseIn | None, Body()] = None,
+) -> YearCloseOut:
+    c = services.journal.close_year(actor, year_id, body.reason if body else None)
     return YearCloseOut(
         year_id=c.year_id,
         closed_at=c.closed_at,

@@ -77,7 +77,9 @@ def close_with_correction(api: Api, clock: FixedClock) -> ClosedYear:
     r = api.client.post("/api/v1/absences", headers=t1, json=absence_body(student_id="s03"))
     assert r.status_code == 201, r.text
     clock.advance(minutes=5)
-    r = api.client.post(f"/api/v1/years/{YEAR}/close", headers=api.as_user(DEPUTY))
+    r = api.client.post(
+        f"/api/v1/years/{YEAR}/close", headers=api.as_user(DEPUTY), json={"reason": "тест"}
+    )
     assert r.status_code == 200, r.text
     return ClosedYear(mark_at, corrected_at, int(mark["position"]), dict(r.json()["manifest"]))
 
@@ -505,7 +507,9 @@ def test_replay_reproduces_checksums_with_a_v1_event(
     )
     assert StudentJournal.MarkRecorded.class_version > 1
     clock.advance(minutes=5)
-    r = api.client.post(f"/api/v1/years/{YEAR}/close", headers=api.as_user(DEPUTY))
+    r = api.client.post(
+        f"/api/v1/years/{YEAR}/close", headers=api.as_user(DEPUTY), json={"reason": "тест"}
+    )
     assert r.status_code == 200, r.text
 
     archive = export_here(imported, tmp_path / "year.zip")

@@ -751,7 +751,7 @@ def _archive_export(w: World, k: Kind, b: Bundle) -> Call:
 
 @template("POST", "/api/v1/years/{year_id}/close", per_bundle=False, last=True)
 def _close_year(w: World, k: Kind, b: Bundle) -> Call:
-    return Call("POST", f"/api/v1/years/{YEAR}/close")
+    return Call("POST", f"/api/v1/years/{YEAR}/close", json={"reason": "тест"})
 
 
 # People and sessions: trusted persons, password, deactivation, the security log; the audit.
@@ -786,6 +786,12 @@ def _deactivate(w: World, k: Kind, b: Bundle) -> Call:
     # s25 takes no part in the matrix: the first permitted call deactivates it, later ones
     # answer 422 (already deactivated).
     return Call("POST", "/api/v1/accounts/s25/deactivation", json={"reason": "отчислен"})
+
+
+@template("POST", "/api/v1/accounts/{person_id}/reactivation", per_bundle=False)
+def _reactivate(w: World, k: Kind, b: Bundle) -> Call:
+    # s25 again: switched on if the deactivation above switched it off, else 422 (active).
+    return Call("POST", "/api/v1/accounts/s25/reactivation", json={"reason": "восстановлен"})
 
 
 @template("GET", "/api/v1/security-log", per_bundle=False)

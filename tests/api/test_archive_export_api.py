@@ -48,7 +48,7 @@ def close_with_content(api: Api) -> dict[str, Any]:
     other = mark_body(student_id="s02", value=5)
     assert api.client.post("/api/v1/marks", headers=t1, json=other).status_code == 201
     assert api.client.post("/api/v1/absences", headers=t1, json=absence_body()).status_code == 201
-    r = api.client.post(f"/api/v1/years/{YEAR}/close", headers=dep)
+    r = api.client.post(f"/api/v1/years/{YEAR}/close", headers=dep, json={"reason": "тест"})
     assert r.status_code == 200, r.text
     return dict(r.json())
 

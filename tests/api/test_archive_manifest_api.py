@@ -19,7 +19,7 @@ def test_closing_seals_a_signed_manifest(api: Api, imported) -> None:
     assert api.client.post("/api/v1/marks", headers=t1, json=mark_body()).status_code == 201
     r = api.client.get("/api/v1/archives/2026-2027", headers=dep)
     assert r.status_code == 409 and r.json()["code"] == "year-open"
-    r = api.client.post(CLOSE, headers=dep)
+    r = api.client.post(CLOSE, headers=dep, json={"reason": "тест"})
     assert r.status_code == 200, r.text
     answer = r.json()
     manifest, signature = answer["manifest"], answer["signature"]

@@ -62,7 +62,7 @@ def test_only_a_deputy_or_admin_closes_and_the_count_covers_the_years_streams(
     )
     assert r.status_code == 201, r.text
 
-    r = api.client.post(CLOSE, headers=api.as_user(DEPUTY))
+    r = api.client.post(CLOSE, headers=api.as_user(DEPUTY), json={"reason": "тест"})
     assert r.status_code == 200, r.text
     closed = r.json()
     assert closed["year_id"] == YEAR
@@ -112,7 +112,7 @@ def test_a_closed_year_refuses_every_write_and_still_reads(api: Api) -> None:
     assert r.status_code == 201, r.text
     attestation = r.json()
 
-    r = api.client.post(CLOSE, headers=dep)
+    r = api.client.post(CLOSE, headers=dep, json={"reason": "тест"})
     assert r.status_code == 200, r.text
 
     m, a, les = mark["mark_id"], absence["absence_id"], lesson["lesson_id"]
@@ -193,7 +193,8 @@ def test_a_closed_year_refuses_every_write_and_still_reads(api: Api) -> None:
 
 def test_a_closed_years_roster_is_history(api: Api) -> None:
     admin = api.as_user(ADMIN)
-    assert api.client.post(CLOSE, headers=api.as_user(DEPUTY)).status_code == 200
+    close = api.client.post(CLOSE, headers=api.as_user(DEPUTY), json={"reason": "тест"})
+    assert close.status_code == 200
     # The same roster again changes nothing and is answered as such.
     r = api.client.post("/api/v1/import", headers=admin, json=example_roster())
     assert r.status_code == 200, r.text

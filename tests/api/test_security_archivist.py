@@ -87,7 +87,9 @@ def test_an_archivist_reads_nothing_of_an_open_year(api: Api) -> None:
 def test_an_archivist_reads_a_closed_year_and_still_cannot_write(api: Api) -> None:
     mark = record_mark(api, api.as_user(TEACHER_MATH))
     archivist = api.as_user(ARCHIVIST)
-    r = api.client.post(f"/api/v1/years/{YEAR}/close", headers=api.as_user(DEPUTY))
+    r = api.client.post(
+        f"/api/v1/years/{YEAR}/close", headers=api.as_user(DEPUTY), json={"reason": "тест"}
+    )
     assert r.status_code == 200, r.text
     closed = r.json()
 

@@ -1,8 +1,9 @@
 """R-SEC-1/3: login backoff and the security log of failed logins.
 
-Five failures are free per username as typed and per client address within 15 minutes; then
-the login is locked for 30 s, doubling up to 15 min, answered 429 `too-many-attempts` with
-Retry-After, alike for known and unknown usernames (adapters/security.py).
+Five failures are free per username as typed (and `login_address_failures`, 200, per client
+address) within 15 minutes; then login from a new device is locked for 30 s, doubling up to
+15 min, answered 429 `too-many-attempts` with Retry-After, alike for known and unknown
+usernames (adapters/security.py). Device cookies: tests/api/test_login_throttling.py.
 TestClient's client address is "testclient"; a second client sets its own."""
 
 from __future__ import annotations
@@ -120,21 +121,26 @@ def test_a_persistent_attacker_reaches_the_fifteen_minute_lock(api: Api, clock: 
         assert_problem(login(c, TEACHER_MATH, WRONG), 401, "unauthenticated")
 
 
-def test_failures_from_one_address_across_usernames_lock_the_address(api: Api) -> None:
+def test_failures_of_other_usernames_at_one_address_do_not_block_a_right_password(
+    api: Api,
+) -> None:
+    """Issue 11: a school sits behind one address; five students' typos lock nobody else."""
     c = api.client
     for username in ("nobody1", "nobody2", TEACHER_MATH, "nobody3", "st.aleksandrov"):
         assert_problem(login(c, username, WRONG), 401, "unauthenticated")
-    # A username never tried from here, with its right password: the address is locked.
-    assert_locked(login(c, ADMIN, PASSWORD), 30)
-    assert_locked(login(c, "kuznetsova", PASSWORD), 30)
-    # The same account from another address is not.
-    r = login(other_address(api), ADMIN, PASSWORD)
+    r = login(c, ADMIN, PASSWORD)
+    assert r.status_code == 200, r.text
+    r = login(c, "kuznetsova", PASSWORD)
     assert r.status_code == 200, r.text
 
 
-def test_an_address_lock_is_not_lifted_by_a_success_elsewhere(api: Api, clock: FixedClock) -> None:
+def test_an_address_lock_is_not_lifted_by_a_success_elsewhere(
+    api: Api, imported: Services, clock: FixedClock
+) -> None:
+    # The per-address limit is a setting (200 by default, sized for a school); lowered here.
+    imported.settings.login_address_failures = 8
     c = api.client
-    for n in range(5):
+    for n in range(8):
         assert_problem(login(c, f"guess{n}", WRONG), 401, "unauthenticated")
     assert login(other_address(api), ADMIN, PASSWORD).status_code == 200
     assert_locked(login(c, ADMIN, PASSWORD), 30)

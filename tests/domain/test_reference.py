@@ -603,7 +603,7 @@ def test_deactivating_records_the_reason_once() -> None:
 
 def test_a_deactivated_person_back_in_the_roster_is_reactivated_first() -> None:
     person = replay(registered_person())
-    person.deactivate(reason="уволена", actor=SYSTEM, at=at(1))
+    person.deactivate(reason="нет в списках", actor=SYSTEM, at=at(1), by_import=True)
     scenario = given(*registered_person(), *person.collect_events())
     scenario.when(
         lambda p: p.sync(roles=["teacher"], children=["s01", "s02"], actor=SYSTEM, at=at(2))
