@@ -18,6 +18,7 @@ from api.body_limit import BodyLimit
 from api.bootstrap import Services
 from api.client_address import ClientAddressMiddleware
 from api.idempotency import IdempotencyMiddleware
+from api.pages import journal as page_journal
 from api.pages import routes as page_routes
 from api.pages.common import HERE as PAGES
 from api.pages.common import LoginRequired
@@ -99,6 +100,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(page_routes.router)
+    app.include_router(page_journal.router)
     app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
 
     @app.exception_handler(LoginRequired)
