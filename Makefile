@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -O bench/write_path.py
+	$(BIN)/python -O bench/pages.py
 	$(BIN)/python -O bench/run.py
 	$(BIN)/python -O bench/read_models.py
 
