@@ -42,6 +42,7 @@ class HeaderView:
     label: str  # «30.11 №2 Функ…»
     title: str  # full date, number, topic, homework, kind of work
     kind: str
+    name: str  # the header button's accessible name: «30.11, урок 1: Функции»
 
 
 def header_of(column: Column) -> HeaderView:
@@ -60,9 +61,14 @@ def header_of(column: Column) -> HeaderView:
     if column.homework:
         parts.append(f"д/з: {column.homework}")
     parts.append(f"вид работы: {WORK_KIND_NAMES.get(kind, kind)}")
+    name = f"{column.lesson_date:%d.%m}"
+    if column.lesson_no is not None:
+        name += f", урок {column.lesson_no}"
+    name += f": {topic}" if topic else ": тема не указана"
     if column.lesson_id is None:
         parts.append("записи без урока")
-    return HeaderView(column, label, "; ".join(parts), kind)
+        name += " (записи без урока)"
+    return HeaderView(column, label, "; ".join(parts), kind, name)
 
 
 def _lowest_mark(services: Svc, org_id: str, year_id: str) -> int:

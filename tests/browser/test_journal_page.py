@@ -217,3 +217,162 @@ def test_a_teacher_keeps_the_journal_by_keyboard(page: Page, live_app: LiveApp) 
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "journal")
     assert_accessible(page)
+
+
+def sign_in_to_journal(page: Page, username: str = "sokolova") -> None:
+    """Sign in through the login form and open «ХТ-21 — Математика» from the journal list."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Логин").fill(username)
+    page.get_by_label("Пароль").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    expect(page).to_have_url(re.compile(r"/journal$"))
+    page.get_by_role("link", name="ХТ-21 — Математика").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("ХТ-21 — Математика")
+    expect(page.get_by_role("grid", name="Журнал")).to_have_attribute("data-ready", "true")
+
+
+def lessons_of(live_app: LiveApp, headers: dict[str, str]) -> list[dict[str, Any]]:
+    r = httpx.get(
+        f"{live_app.url}/api/v1/lessons",
+        params={"group_id": "g1", "subject_id": "math"},
+        headers=headers,
+        trust_env=False,
+    )
+    assert r.status_code == 200, r.text
+    found: list[dict[str, Any]] = r.json()["lessons"]
+    return found
+
+
+def test_a_lesson_column_opens_its_lesson_form(page: Page, live_app: LiveApp) -> None:
+    from playwright.sync_api import expect
+
+    # A lesson recorded two days ago (not today: the keyboard test owns today's column), and
+    # a mark recorded on the next lesson number without a lesson record.
+    teacher = bearer(live_app, "sokolova")
+    day = date.today() - timedelta(days=2)
+    if day.weekday() == 6:
+        day -= timedelta(days=1)
+    taken = [x["lesson_no"] for x in lessons_of(live_app, teacher) if x["lesson_date"] == str(day)]
+    number = max(taken, default=0) + 1
+    r = httpx.post(
+        f"{live_app.url}/api/v1/lessons",
+        headers=teacher,
+        json={
+            "group_id": "g1",
+            "subject_id": "math",
+            "lesson_date": day.isoformat(),
+            "lesson_no": number,
+            "topic": "Пределы",
+            "homework": "§ 3",
+        },
+        trust_env=False,
+    )
+    assert r.status_code == 201, r.text
+    lesson_id = r.json()["lesson_id"]
+
+    sign_in_to_journal(page)
+    grid = page.get_by_role("grid", name="Журнал")
+    last_student = grid.locator("tbody tr").last.get_attribute("data-student")
+    r = httpx.post(
+        f"{live_app.url}/api/v1/marks",
+        headers=teacher,
+        json={
+            "student_id": last_student,
+            "subject_id": "math",
+            "lesson_date": day.isoformat(),
+            "lesson_no": number + 1,
+            "work_kind": "oral",
+            "value": 5,
+        },
+        trust_env=False,
+    )
+    assert r.status_code == 201, r.text
+    page.reload()
+    expect(grid).to_have_attribute("data-ready", "true")
+
+    header = grid.locator(f'th[data-lesson-id="{lesson_id}"]')
+    expect(header).to_have_count(1)
+    expect(header).to_have_text(re.compile(f"^{day:%d.%m} №{number} Пределы"))
+    button = header.get_by_role("button", name=re.compile(f"^{day:%d.%m}, урок {number}: Пределы"))
+    button.click()
+
+    dialog = page.get_by_role("dialog", name=f"Урок {day:%d.%m.%Y}, № {number}")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Дата")).to_have_value(day.isoformat())
+    expect(dialog.get_by_label("Дата")).to_be_disabled()
+    expect(dialog.get_by_label("Номер урока")).to_have_value(str(number))
+    expect(dialog.get_by_label("Номер урока")).to_be_disabled()
+    expect(dialog.get_by_label("Тема урока")).to_have_value("Пределы")
+    expect(dialog.get_by_label("Домашнее задание")).to_have_value("§ 3")
+    expect(dialog.get_by_label("Вид работы")).to_have_value("oral")
+    expect(dialog.get_by_label("Тема урока")).to_be_focused()
+
+    dialog.get_by_label("Тема урока").fill("Пределы функций")
+    dialog.get_by_label("Домашнее задание").fill("§ 4, № 1–5")
+    dialog.get_by_label("Вид работы").select_option(label="тест")
+    screenshot(page, "journal-lesson-form")
+    assert_accessible(page)
+
+    # A failed save keeps what was typed, shows the server's detail, retries with the same key.
+    keys: list[str | None] = []
+
+    def flaky(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        assert route.request.headers.get("x-csrf-token")
+        if len(keys) == 1:
+            route.fulfill(
+                status=503,
+                content_type="application/problem+json",
+                body=json.dumps({"status": 503, "detail": "Сервер занят; повторите запись"}),
+            )
+        else:
+            route.continue_()
+
+    changes = f"**/api/v1/lessons/{lesson_id}/changes"
+    page.route(changes, flaky)
+    dialog.get_by_role("button", name="Сохранить").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Сервер занят; повторите запись")
+    expect(dialog.get_by_label("Тема урока")).to_have_value("Пределы функций")
+    expect(dialog.get_by_label("Домашнее задание")).to_have_value("§ 4, № 1–5")
+    dialog.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_role("status")).to_contain_text("Урок сохранён")
+    page.unroute(changes, flaky)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+
+    expect(grid).to_have_attribute("data-ready", "true")
+    expect(header).to_have_text(re.compile(f"^{day:%d.%m} №{number} Пределы фун"))
+    expect(header).to_have_attribute("title", re.compile("тема: Пределы функций"))
+    expect(header).to_have_attribute("title", re.compile("д/з: § 4, № 1–5"))
+    expect(header).to_have_attribute("data-kind", "test")
+    expect(
+        grid.locator(f'td[data-date="{day.isoformat()}"][data-lesson-no="{number}"]').first
+    ).to_have_attribute("data-kind", "test")
+    saved = [x for x in lessons_of(live_app, teacher) if x["lesson_id"] == lesson_id]
+    assert [(x["topic"], x["homework"]) for x in saved] == [("Пределы функций", "§ 4, № 1–5")]
+
+    # The column of the mark recorded without a lesson: Сохранить records its lesson.
+    bare = grid.locator(f'th.lesson[data-key="{day.isoformat()}/{number + 1}"]')
+    expect(bare).not_to_have_attribute("data-lesson-id", re.compile("."))
+    bare.get_by_role("button", name=re.compile(f"^{day:%d.%m}, урок {number + 1}")).click()
+    dialog = page.get_by_role("dialog", name=f"Урок {day:%d.%m.%Y}, № {number + 1}")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Дата")).to_have_value(day.isoformat())
+    expect(dialog.get_by_label("Дата")).to_be_disabled()
+    expect(dialog.get_by_label("Номер урока")).to_have_value(str(number + 1))
+    expect(dialog.get_by_label("Тема урока")).to_have_value("")
+    dialog.get_by_label("Тема урока").fill("Непрерывность")
+    dialog.get_by_role("button", name="Сохранить").click()
+    expect(bare).to_have_attribute("data-lesson-id", re.compile("."))
+    expect(bare).to_have_text(re.compile(f"^{day:%d.%m} №{number + 1} Непрерывность"))
+    recorded = [
+        (x["lesson_no"], x["topic"])
+        for x in lessons_of(live_app, teacher)
+        if x["lesson_date"] == day.isoformat()
+    ]
+    assert (number + 1, "Непрерывность") in recorded
+    last_cell = grid.locator("tbody tr").last.locator(
+        f'td[data-date="{day.isoformat()}"][data-lesson-no="{number + 1}"]'
+    )
+    expect(last_cell.locator(".mark")).to_have_text("5")

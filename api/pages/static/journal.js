@@ -625,58 +625,142 @@ for (const id of ["period", "as-of"]) {
   if (input) input.addEventListener("change", () => filters.requestSubmit());
 }
 
-// --- adding a lesson ---------------------------------------------------------------------
+// --- the lesson form: «Добавить урок» adds a column, a column's header opens its lesson --------
 
 const addButton = document.getElementById("add-lesson");
 const lessonDialog = document.getElementById("lesson-dialog");
-if (addButton && lessonDialog) {
+if (lessonDialog) {
   const form = document.getElementById("lesson-form");
   const lessonAlert = document.getElementById("lesson-alert");
+  const lessonTitle = document.getElementById("lesson-title");
+  const lessonHint = document.getElementById("lesson-hint");
+  const dateInput = document.getElementById("lesson-date");
+  const noInput = document.getElementById("lesson-no");
+  const topicInput = document.getElementById("lesson-topic");
+  const homeworkInput = document.getElementById("lesson-homework");
+  const kindInput = document.getElementById("lesson-kind");
   let lessonKey = null;
   let lessonRequest = null;
-  addButton.addEventListener("click", () => {
+  let target = null; // null: a new lesson; else the column header being opened
+  let opened = null; // what the form was last filled for: typed values survive a reopen
+  let opener = null;
+
+  function dayMonth(iso) {
+    const [y, m, d] = iso.split("-");
+    return `${d}.${m}.${y}`;
+  }
+
+  function showHint(text) {
+    lessonHint.textContent = text;
+    lessonHint.hidden = !text;
+  }
+
+  function open(th, button) {
+    const wanted = th ? th.dataset.key : "new";
+    target = th;
+    opener = button;
     lessonAlert.textContent = "";
+    if (opened !== wanted) {
+      form.reset();
+      if (th) {
+        dateInput.value = th.dataset.date;
+        noInput.value = th.dataset.lessonNo || "";
+        topicInput.value = th.dataset.topic || "";
+        homeworkInput.value = th.dataset.homework || "";
+        kindInput.value = th.dataset.kind || "oral";
+      }
+      opened = wanted;
+    }
+    dateInput.disabled = Boolean(th);
+    noInput.disabled = Boolean(th && th.dataset.lessonNo);
+    if (!th) {
+      lessonTitle.textContent = "Новый урок";
+      showHint("");
+    } else if (th.dataset.lessonId) {
+      lessonTitle.textContent = `Урок ${dayMonth(th.dataset.date)}, № ${th.dataset.lessonNo}`;
+      showHint("Дата и номер записанного урока не меняются.");
+    } else {
+      lessonTitle.textContent =
+        `Урок ${dayMonth(th.dataset.date)}` + (th.dataset.lessonNo ? `, № ${th.dataset.lessonNo}` : "");
+      showHint("Отметки за этот день записаны без урока: «Сохранить» запишет урок с этой датой.");
+    }
     lessonDialog.showModal();
-    document.getElementById("lesson-date").focus();
+    (th ? (noInput.disabled ? topicInput : noInput) : dateInput).focus();
+  }
+
+  if (addButton) addButton.addEventListener("click", () => open(null, addButton));
+  grid.tHead.addEventListener("click", (event) => {
+    const button = event.target.closest("button.lesson-open");
+    if (button) open(button.closest("th.lesson"), button);
   });
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const body = {
-      group_id: groupId,
-      subject_id: subjectId,
-      lesson_date: data.get("lesson_date"),
-      lesson_no: Number(data.get("lesson_no")),
-    };
-    const topic = String(data.get("topic") || "").trim();
-    const homework = String(data.get("homework") || "").trim();
-    if (topic) body.topic = topic;
-    if (homework) body.homework = homework;
-    if (!body.lesson_date) {
-      lessonAlert.textContent = "Укажите дату урока";
-      return;
-    }
-    const text = JSON.stringify(body);
-    if (text !== lessonRequest) {
-      lessonKey = crypto.randomUUID();
-      lessonRequest = text;
-    }
-    const result = await call("POST", "/api/v1/lessons", body, lessonKey);
-    if (!result.ok) {
-      lessonAlert.textContent = result.detail;
-      return;
-    }
-    const key = `${body.lesson_date}/${body.lesson_no}`;
+  lessonDialog.addEventListener("close", () => {
+    if (opener && document.contains(opener)) opener.focus();
+  });
+
+  function rememberKind(key, kind) {
     const kinds = storedKinds();
-    kinds[`${groupId}/${subjectId}/${key}`] = String(data.get("work_kind") || "oral");
+    kinds[`${groupId}/${subjectId}/${key}`] = kind;
     try {
       localStorage.setItem(KIND_STORE, JSON.stringify(kinds));
     } catch (e) {
       /* private mode: the default kind is used */
     }
+  }
+
+  function reloadAt(key, what) {
     const url = new URL(window.location.href);
     url.searchParams.set("focus", key);
+    url.searchParams.set("lesson", what);
     window.location.assign(url.toString());
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const th = target;
+    const topic = topicInput.value.trim();
+    const homework = homeworkInput.value.trim();
+    const kind = kindInput.value || "oral";
+    const lessonDate = th ? th.dataset.date : dateInput.value;
+    const lessonNo = Number(th && th.dataset.lessonNo ? th.dataset.lessonNo : noInput.value);
+    let url;
+    let body;
+    if (th && th.dataset.lessonId) {
+      if (topic === (th.dataset.topic || "").trim() && homework === (th.dataset.homework || "").trim()) {
+        // Only the kind of work changed: it is the page's, not the lesson record's.
+        rememberKind(th.dataset.key, kind);
+        reloadAt(th.dataset.key, "changed");
+        return;
+      }
+      url = `/api/v1/lessons/${encodeURIComponent(th.dataset.lessonId)}/changes`;
+      body = { topic: topic || null, homework: homework || null };
+    } else {
+      if (!lessonDate) {
+        lessonAlert.textContent = "Укажите дату урока";
+        return;
+      }
+      if (!Number.isInteger(lessonNo) || lessonNo < 1) {
+        lessonAlert.textContent = "Укажите номер урока";
+        return;
+      }
+      url = "/api/v1/lessons";
+      body = { group_id: groupId, subject_id: subjectId, lesson_date: lessonDate, lesson_no: lessonNo };
+      if (topic) body.topic = topic;
+      if (homework) body.homework = homework;
+    }
+    // The same save retried keeps its key; anything else typed is a new attempt.
+    const text = JSON.stringify({ url, body });
+    if (text !== lessonRequest) {
+      lessonKey = crypto.randomUUID();
+      lessonRequest = text;
+    }
+    const result = await call("POST", url, body, lessonKey);
+    if (!result.ok) {
+      lessonAlert.textContent = result.detail;
+      return;
+    }
+    const key = th && th.dataset.lessonId ? th.dataset.key : `${lessonDate}/${lessonNo}`;
+    rememberKind(key, kind);
+    reloadAt(key, th && th.dataset.lessonId ? "changed" : "added");
   });
 }
 
@@ -685,13 +769,15 @@ if (addButton && lessonDialog) {
   const url = new URL(window.location.href);
   const wanted = url.searchParams.get("focus");
   if (!wanted) return;
+  const what = url.searchParams.get("lesson");
   url.searchParams.delete("focus");
+  url.searchParams.delete("lesson");
   history.replaceState(null, "", url.toString());
   const heads = Array.from(grid.tHead.rows[0].querySelectorAll("th.lesson"));
   const c = heads.findIndex((th) => th.dataset.key === wanted);
   if (c >= 0 && matrix.length) {
     focusCell(matrix[0][c]);
-    say(`Урок добавлен: ${heads[c].textContent.trim()}`);
+    say(`${what === "changed" ? "Урок сохранён" : "Урок добавлен"}: ${heads[c].textContent.trim()}`);
   }
 })();
 
