@@ -18,6 +18,9 @@ from api.body_limit import BodyLimit
 from api.bootstrap import Services
 from api.client_address import ClientAddressMiddleware
 from api.idempotency import IdempotencyMiddleware
+from api.pages import admin, diary, monitoring, school
+from api.pages import archive as archive_page
+from api.pages import audit as audit_page
 from api.pages import journal as page_journal
 from api.pages import routes as page_routes
 from api.pages.common import HERE as PAGES
@@ -100,6 +103,8 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(page_routes.router)
+    for page_area in (diary, school, audit_page, monitoring, archive_page, admin):
+        app.include_router(page_area.router)
     app.include_router(page_journal.router)
     app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
 

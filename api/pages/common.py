@@ -40,10 +40,13 @@ class LoginRequired(Exception):
 class Viewer:
     """The signed-in person looking at a page."""
 
-    def __init__(self, actor: Actor, session: page_session.PageSession, name: str) -> None:
+    def __init__(
+        self, actor: Actor, session: page_session.PageSession, name: str, curator: bool = False
+    ) -> None:
         self.actor = actor
         self.session = session
         self.name = name
+        self.curator = curator  # curates a group this year (monitoring, attendance)
 
     @property
     def csrf(self) -> str:
@@ -57,14 +60,20 @@ class Viewer:
         """(address, title) of the pages of this person's role, for the navigation."""
         a = self.actor
         found: list[tuple[str, str]] = []
+        if a.is_administration():
+            found.append(("/school", "Школа"))
         if a.has(Role.TEACHER) or a.is_administration():
             found.append(("/journal", "Журналы"))
         if a.is_administration():
-            found.append(("/school", "Школа"))
+            found.append(("/audit", "Изменения"))
+        if a.is_administration() or self.curator:
+            found.append(("/monitoring", "Мониторинг"))
         if a.is_family():
             found.append(("/diary", "Дневник"))
-        if a.has(Role.ARCHIVIST):
+        if a.has(Role.ARCHIVIST) or a.has(Role.DEPUTY) or a.has(Role.DIRECTOR):
             found.append(("/archive", "Архив"))
+        if a.has(Role.ADMIN):
+            found.append(("/admin/roster", "Списки"))
         return found
 
 
@@ -104,7 +113,17 @@ def viewer(request: Request, services: Svc) -> Viewer:
     request.state.actor_role = actor.role
     request.state.org_id = actor.org_id
     name = services.personal.names(actor.org_id, [actor.id]).get(actor.id, actor.id)
-    return Viewer(actor, found, name)
+    return Viewer(actor, found, name, curator=_curates(services, actor))
+
+
+def _curates(services: Services, actor: Actor) -> bool:
+    if not actor.has(Role.TEACHER):
+        return False
+    try:
+        year = services.journal.current_year(actor.org_id)
+    except Exception:
+        return False
+    return any(g.curator_id == actor.id for g in year.groups.values())
 
 
 PageViewer = Annotated[Viewer, Depends(viewer)]
