@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # before they are parsed (api/body_limit.py): every call, and POST /api/v1/import.
     max_body_bytes: int = Field(default=1_048_576, ge=0)
     max_import_body_bytes: int = Field(default=50 * 1_048_576, ge=0)
+    # An uploaded year archive checked on the /archive page (streamed to a temporary file).
+    max_archive_body_bytes: int = Field(default=1024 * 1_048_576, ge=0)
 
     # --- Login throttling and client address (issue 11) ---
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs,

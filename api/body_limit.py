@@ -24,6 +24,9 @@ from adapters.settings import Settings
 from api.errors import problem
 
 IMPORT_PATH = "/api/v1/import"
+# Pages that upload a roster take the import limit; the archive check takes archives.
+ROSTER_PAGES = ("/admin/roster/check", "/admin/roster/import")
+ARCHIVE_CHECK = "/archive/verify"
 
 log = structlog.get_logger("ejournal.body_limit")
 
@@ -42,10 +45,14 @@ class BodyLimit:
         self.app = app
         self.max_body_bytes = settings.max_body_bytes
         self.max_import_body_bytes = settings.max_import_body_bytes
+        self.max_archive_body_bytes = settings.max_archive_body_bytes
 
     def limit_for(self, scope: Scope) -> int:
-        if scope["method"] == "POST" and scope["path"].rstrip("/") == IMPORT_PATH:
+        path = scope["path"].rstrip("/")
+        if scope["method"] == "POST" and (path == IMPORT_PATH or path in ROSTER_PAGES):
             return self.max_import_body_bytes
+        if scope["method"] == "POST" and path == ARCHIVE_CHECK:
+            return self.max_archive_body_bytes
         return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
