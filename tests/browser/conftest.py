@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLE_ROSTER = ROOT / "examples" / "roster.json"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 # The example roster's demo accounts (examples/roster.json).
 DEMO_PASSWORD = "demo-password-2025"
 STARTUP_SECONDS = 30.0
