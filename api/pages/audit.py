@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from adapters.report_tables import Table, csv_bytes, xlsx_bytes
 from api.bootstrap import Services
 from api.deps import Svc
 from api.pages.common import ROLE_NAMES, PageViewer, render
 from api.pages.journal import WORK_KIND_NAMES
+from domain.actors import Actor
 from domain.errors import Forbidden, RuleViolation
 from projections.audit import ACTIONS
 
@@ -259,6 +261,100 @@ def _people(services: Services, org_id: str) -> tuple[list[tuple[str, str]], lis
     return students, teachers
 
 
+def _entries(
+    services: Services,
+    actor: Actor,
+    student_id: str,
+    actor_id: str,
+    action: str,
+    from_: str,
+    to: str,
+    cursor: str,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of audit entries through the same use case as GET /api/v1/audit."""
+    zone = services.journal.zone_of(actor.org_id)
+    since_day = _date(from_, "С")
+    until_day = _date(to, "По")
+    if since_day and until_day and until_day < since_day:
+        raise RuleViolation("Дата «По» раньше даты «С»")
+    position: int | None = None
+    if cursor:
+        if not cursor.isdigit() or int(cursor) > MAX_POSITION:
+            raise RuleViolation("Страница журнала изменений указана неверно")
+        position = int(cursor)
+    items, next_cursor = services.journal.audit(
+        actor,
+        student_id=student_id or None,
+        actor_id=actor_id or None,
+        action=action or None,
+        since=datetime.combine(since_day, time(0), tzinfo=zone) if since_day else None,
+        until=(
+            datetime.combine(until_day + timedelta(days=1), time(0), tzinfo=zone)
+            if until_day
+            else None
+        ),
+        cursor=position,
+        limit=limit,
+    )
+    return list(items), next_cursor
+
+
+EXPORT_HEADERS = ["Когда", "Кто", "Действие", "Ученик", "Было", "Стало", "Причина"]
+EXPORT_LIMIT = 20_000
+
+
+@router.get("/audit/export")
+def audit_export(
+    services: Svc,
+    who: PageViewer,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+    student_id: Annotated[str, Query(max_length=64)] = "",
+    actor_id: Annotated[str, Query(max_length=64)] = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+    from_: Annotated[str, Query(alias="from", max_length=40)] = "",
+    to: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """The filtered list as CSV or XLSX (newest first, at most EXPORT_LIMIT entries)."""
+    actor = who.actor
+    if not actor.is_administration():
+        return Response(
+            "Журнал изменений выгружают заместитель директора, директор и администратор",
+            status_code=403,
+            media_type="text/plain; charset=utf-8",
+        )
+    rows: list[AuditRow] = []
+    cursor = ""
+    try:
+        while len(rows) < EXPORT_LIMIT:
+            items, next_cursor = _entries(
+                services, actor, student_id, actor_id, action, from_, to, cursor, 500
+            )
+            rows += rows_of(services, actor.org_id, items)
+            if next_cursor is None:
+                break
+            cursor = str(next_cursor)
+    except RuleViolation as e:
+        return Response(e.detail, status_code=422, media_type="text/plain; charset=utf-8")
+    table = Table(
+        "Журнал изменений",
+        EXPORT_HEADERS,
+        [[r.when, r.who, r.action_name, r.student, r.before, r.after, r.reason] for r in rows],
+    )
+    if format == "xlsx":
+        content, media = (
+            xlsx_bytes(table),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
+    else:
+        content, media = csv_bytes(table), "text/csv; charset=utf-8"
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="audit.{format}"'},
+    )
+
+
 @router.get("/audit")
 def audit(
     request: Request,
@@ -288,6 +384,7 @@ def audit(
             forbidden=True,
             error="Журнал изменений читают заместитель директора, директор и администратор",
             filters=filters,
+            export_query="",
             rows=[],
             students=[],
             teachers=[],
@@ -301,28 +398,8 @@ def audit(
     error: str | None = None
     status = 200
     try:
-        since_day = _date(from_, "С")
-        until_day = _date(to, "По")
-        if since_day and until_day and until_day < since_day:
-            raise RuleViolation("Дата «По» раньше даты «С»")
-        position: int | None = None
-        if cursor:
-            if not cursor.isdigit() or int(cursor) > MAX_POSITION:
-                raise RuleViolation("Страница журнала изменений указана неверно")
-            position = int(cursor)
-        items, next_cursor = services.journal.audit(
-            actor,
-            student_id=student_id or None,
-            actor_id=actor_id or None,
-            action=action or None,
-            since=datetime.combine(since_day, time(0), tzinfo=zone) if since_day else None,
-            until=(
-                datetime.combine(until_day + timedelta(days=1), time(0), tzinfo=zone)
-                if until_day
-                else None
-            ),
-            cursor=position,
-            limit=PAGE_SIZE,
+        items, next_cursor = _entries(
+            services, actor, student_id, actor_id, action, from_, to, cursor, PAGE_SIZE
         )
         rows = rows_of(services, actor.org_id, items)
         if next_cursor is not None:
@@ -356,6 +433,7 @@ def audit(
         ),
         next_url=next_url,
         first_url=first_url if cursor else None,
+        export_query=urlencode({k: v for k, v in filters.items() if v}),
         page_size=PAGE_SIZE,
         zone=zone.key,
     )
