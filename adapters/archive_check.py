@@ -1,11 +1,13 @@
 """`ejournal archive verify`: check an exported year offline, with no database — every file's
-SHA-256 against the bag's manifests, the Ed25519 signatures, and every event's chained hash,
-the stream heads, the event count and the Merkle root against the signed year manifest."""
+SHA-256 against the bag's manifests, no file outside them, the Ed25519 signatures (of both bag
+manifests and of the year manifest), and every event's chained hash, the stream heads, the
+event count and the Merkle root against the signed year manifest."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -17,7 +19,12 @@ from cryptography.hazmat.primitives import serialization
 from adapters.archive import ed25519_verifies
 from adapters.archive_export import EVENTS, MANIFEST, MANIFEST_SIG, PUBLIC_KEY, REFERENCE
 from adapters.bag import MANIFEST as BAG_MANIFEST
-from adapters.bag import MANIFEST_SIGNATURE, TAGMANIFEST, read_manifest
+from adapters.bag import (
+    MANIFEST_SIGNATURE,
+    TAGMANIFEST,
+    TAGMANIFEST_SIGNATURE,
+    read_manifest,
+)
 from domain.integrity import ChainBroken, ChainWalk, canonical
 
 Progress = Callable[[str, int, int], None]
@@ -125,12 +132,22 @@ def _verify(
         raise ArchiveInvalid("bagit.txt не описывает пакет BagIt")
     manifest_bytes = bag.read(BAG_MANIFEST)
     payload = read_manifest(manifest_bytes.decode("utf-8"))
-    tags = read_manifest(bag.read(TAGMANIFEST).decode("utf-8"))
+    tagmanifest_bytes = bag.read(TAGMANIFEST)
+    tags = read_manifest(tagmanifest_bytes.decode("utf-8"))
+    if TAGMANIFEST_SIGNATURE not in bag.files:
+        raise ArchiveInvalid(
+            f"В пакете нет подписи {TAGMANIFEST_SIGNATURE}: без неё bag-info.txt и README.txt "
+            "ничем не подтверждены (архив выгружен старой версией программы — выгрузите год "
+            "заново)"
+        )
     present = {f for f in bag.files if f.startswith("data/")}
     if missing := sorted(set(payload) - present):
         raise ArchiveInvalid(f"Нет файла, указанного в {BAG_MANIFEST}: {missing[0]}")
     if extra := sorted(present - set(payload)):
         raise ArchiveInvalid(f"Файл не указан в {BAG_MANIFEST}: {extra[0]}")
+    unsigned = bag.files - present - set(tags) - {TAGMANIFEST, TAGMANIFEST_SIGNATURE}
+    if unsigned:
+        raise ArchiveInvalid(f"Файл не указан в {TAGMANIFEST}: {sorted(unsigned)[0]}")
     events_file = f"data/{EVENTS}"
     if events_file not in payload:
         raise ArchiveInvalid(f"В пакете нет файла {events_file}")
@@ -147,6 +164,11 @@ def _verify(
         raise ArchiveInvalid("Архив подписан не тем ключом, который указан для проверки")
     if not ed25519_verifies(key_pem, bag.read(MANIFEST_SIGNATURE), manifest_bytes):
         raise ArchiveInvalid(f"Подпись {BAG_MANIFEST} неверна")
+    if not ed25519_verifies(key_pem, bag.read(TAGMANIFEST_SIGNATURE), tagmanifest_bytes):
+        raise ArchiveInvalid(
+            f"Подпись {TAGMANIFEST} неверна: служебные файлы пакета (bag-info.txt, README.txt) "
+            "изменены после выгрузки"
+        )
     manifest_raw = bag.read(f"data/{MANIFEST}")
     manifest = json.loads(manifest_raw)
     if canonical(manifest) != manifest_raw:
@@ -177,7 +199,8 @@ def _verify_events(
     on_event: Callable[[dict[str, Any]], None] | None,
 ) -> int:
     """One pass over events.jsonl: its SHA-256 and every event's chain. A changed file is
-    reported as such even when a line broke first, so the file is read to the end."""
+    reported as such even when a line broke first, so the file is read to the end, and the
+    report names the first changed event (line, stream, version) when the chain shows it."""
     walk = ChainWalk()
     total = int(manifest["event_count"])
     count = 0
@@ -198,7 +221,7 @@ def _verify_events(
             broken = f"{EVENTS}, строка {number}: {e}"
             continue
         except (ValueError, KeyError, TypeError) as e:
-            broken = f"{EVENTS}, строка {number} не читается: {e}"
+            broken = f"{EVENTS}, строка {number}{_which(raw)} не читается: {e}"
             continue
         if line.get("previous") != previous or line.get("hash") != event_digest:
             broken = (
@@ -212,19 +235,52 @@ def _verify_events(
         if count % 20000 == 0:
             progress("события", count, total)
     progress("события", count, total)
+    problem = broken
+    if problem is None and count != total:
+        problem = f"Событий {count}, а в манифесте года {total}"
+    if problem is None and walk.stream_heads() != manifest["stream_heads"]:
+        problem = "Головы потоков не совпадают с манифестом года"
+    if problem is None and walk.root() != manifest["merkle_root"]:
+        problem = "Корень Меркла событий не совпадает с манифестом года"
     if digest.hexdigest() != expected:
-        raise ArchiveInvalid(
-            f"Файл data/{EVENTS} изменён: SHA-256 не совпадает с манифестом пакета"
-        )
-    if broken is not None:
-        raise ArchiveInvalid(broken)
-    if count != total:
-        raise ArchiveInvalid(f"Событий {count}, а в манифесте года {total}")
-    if walk.stream_heads() != manifest["stream_heads"]:
-        raise ArchiveInvalid("Головы потоков не совпадают с манифестом года")
-    if walk.root() != manifest["merkle_root"]:
-        raise ArchiveInvalid("Корень Меркла событий не совпадает с манифестом года")
+        changed = f"Файл data/{EVENTS} изменён: SHA-256 не совпадает с манифестом пакета"
+        where = problem or _first_noncanonical_line(bag)
+        raise ArchiveInvalid(f"{changed}; {_lower_first(where)}" if where else changed)
+    if problem is not None:
+        raise ArchiveInvalid(problem)
     return count
+
+
+def _which(raw: bytes) -> str:
+    """` (поток S, версия V)` from a line that is no longer JSON, when those fields still read."""
+    # The last match: the event's own fields come after `state` in canonical (sorted) order.
+    streams = re.findall(rb'"stream":"([0-9a-fA-F-]{36})"', raw)
+    versions = re.findall(rb'"version":(\d+)', raw)
+    if not streams or not versions:
+        return ""
+    return f" (поток {streams[-1].decode()}, версия {int(versions[-1])})"
+
+
+def _first_noncanonical_line(bag: BagReader) -> str | None:
+    """When every event's chain holds but the file's hash does not, the change is outside the
+    hashed fields (a `position`, spacing, line ends): the first line not as exported."""
+    position = 0
+    for number, raw in enumerate(bag.lines(f"data/{EVENTS}"), start=1):
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            return f"{EVENTS}, строка {number}{_which(raw)} не читается"
+        where = f"{EVENTS}, строка {number}: событие {line['stream']} версии {line['version']}"
+        if canonical(line) != raw:
+            return f"{where} записано не в каноническом виде"
+        if not isinstance(line.get("position"), int) or line["position"] <= position:
+            return f"{where}: номер в журнале (position) изменён"
+        position = line["position"]
+    return None
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _raw(pem: str) -> bytes:

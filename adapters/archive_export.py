@@ -6,11 +6,16 @@ sha256sum and openssl alone.
 
 The events are read from the store and their hash chain recomputed while they are written; if
 the Merkle root or the stream heads differ from the signed manifest, the export stops: an
-archive is never made from a store that changed after the year was sealed."""
+archive is never made from a store that changed after the year was sealed.
+
+A closed year exports byte-identically every time (issue 14): every date inside the archive is
+the close time (zip member times, Bagging-Date, the documents' dates), and files, events,
+groups and rows come in a fixed order."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import multiprocessing
 import os
 import re
@@ -24,6 +29,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from adapters import printing
 from adapters.accounts import PersonalData
@@ -95,12 +101,15 @@ def export_year(
     year: AcademicYear = app.year(org_id, year_id)
     org: Organisation | None = app.organisation(org_id)
     key = app.signing_key.load()
+    zone = (org.timezone if org else None) or str(app.zone)
+    # The one moment every date in the archive is fixed to: the close, in the school's zone.
+    closed_at = datetime.fromisoformat(manifest["closed_at"]).astimezone(ZoneInfo(zone))
     root = f"ejournal-{slug(org_id)}-{slug(year_id)}"
     partial = dest.with_name(dest.name + ".partial")
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            bag = BagWriter(archive, root)
+            bag = BagWriter(archive, root, closed_at.replace(tzinfo=None))
             bag.add(MANIFEST, canonical(manifest))
             bag.add(MANIFEST_SIG, base64.b64decode(sealed.signature))
             bag.add(PUBLIC_KEY, public_pem(key.public_key()).encode())
@@ -112,7 +121,7 @@ def export_year(
                 "organisation": {
                     "id": org_id,
                     "name": org.name if org else org_id,
-                    "timezone": (org.timezone if org else None) or str(app.zone),
+                    "timezone": zone,
                 },
                 "subjects": dict(sorted((org.subjects if org else {}).items())),
                 "groups": {
@@ -122,7 +131,7 @@ def export_year(
                 "people": {p: names[p] for p in sorted(people) if p in names},
             }
             bag.add(REFERENCE, canonical(reference))
-            _write_reports(app, bag, year, reference, manifest, progress, workers)
+            _write_reports(app, bag, year, reference, closed_at, progress, workers)
             bag.finish(
                 {
                     "Source-Organization": reference["organisation"]["name"],
@@ -137,7 +146,7 @@ def export_year(
                     "Software-Version": software_version(),
                     "Bag-Software-Agent": f"ejournal {software_version()}",
                 },
-                app.clock.now().date(),
+                closed_at.date(),
                 sign=key.sign,
                 extra={"README.txt": readme(reference, manifest, root).encode()},
             )
@@ -214,8 +223,8 @@ def _people(year: AcademicYear, actors: set[str]) -> set[str]:
 
 class Renderer:
     """Renders files (PDF, XLSX: pure functions of plain data) in worker processes when there
-    are several, and adds them to the bag in the order they were asked for; memory stays
-    bounded by keeping only a few results in flight."""
+    are several, and adds them to the bag in the order they were asked for (with any number
+    of workers); memory stays bounded by keeping only a few results in flight."""
 
     def __init__(self, bag: BagWriter, workers: int) -> None:
         self.bag = bag
@@ -228,6 +237,8 @@ class Renderer:
         self.pending: deque[tuple[str, Future[bytes]]] = deque()
 
     def add(self, path: str, render: Callable[[Any], bytes], data: Any) -> None:
+        """`render(data)`, here or in a worker (`render` must pickle: a module-level function
+        or a `functools.partial` of one)."""
         if self.pool is None:
             self.bag.add(path, render(data))
             return
@@ -235,9 +246,19 @@ class Renderer:
         while self.pending and (self.pending[0][1].done() or len(self.pending) > self.limit):
             self._write_first()
 
-    def add_tables(self, base: str, table: Table) -> None:
-        self.bag.add(f"{base}.csv", csv_bytes(table))
-        self.add(f"{base}.xlsx", xlsx_bytes, table)
+    def add_ready(self, path: str, data: bytes) -> None:
+        """Bytes already made, queued behind the files still rendering: the bag's order is
+        the order asked, however many workers there are (a reproducible zip)."""
+        if self.pool is None:
+            self.bag.add(path, data)
+            return
+        done: Future[bytes] = Future()
+        done.set_result(data)
+        self.pending.append((path, done))
+
+    def add_tables(self, base: str, table: Table, at: datetime) -> None:
+        self.add_ready(f"{base}.csv", csv_bytes(table))
+        self.add(f"{base}.xlsx", functools.partial(xlsx_bytes, at=at), table)
 
     def _write_first(self) -> None:
         path, result = self.pending.popleft()
@@ -263,13 +284,13 @@ def _write_reports(
     bag: BagWriter,
     year: AcademicYear,
     reference: dict[str, Any],
-    manifest: dict[str, Any],
+    closed_at: datetime,
     progress: Progress,
     workers: int | None,
 ) -> None:
     renderer = Renderer(bag, workers or workers_for(len(year.groups)))
     try:
-        _render_groups(app, renderer, year, reference, manifest, progress)
+        _render_groups(app, renderer, year, reference, closed_at, progress)
         renderer.finish()
     finally:
         renderer.close()
@@ -280,14 +301,15 @@ def _render_groups(
     out: Renderer,
     year: AcademicYear,
     reference: dict[str, Any],
-    manifest: dict[str, Any],
+    closed_at: datetime,
     progress: Progress,
 ) -> None:
+    """Each group's files, groups in id order (the bag's file order is the order added)."""
     reports = YearReports(app.db, year)
     names: dict[str, str] = reference["people"]
     subject_names: dict[str, str] = reference["subjects"]
-    closed_on = datetime.fromisoformat(manifest["closed_at"]).astimezone(app.zone).date()
-    groups = list(year.groups)
+    closed_on = closed_at.date()
+    groups = sorted(year.groups)
     for done, group_id in enumerate(groups, start=1):
         base = f"groups/{slug(group_id)}"
         heading = printing.Heading(
@@ -299,7 +321,9 @@ def _render_groups(
         )
         subjects = {s: subject_names.get(s, s) for s in reports.group_subjects(group_id)}
         summary_rows = reports.summary_sheet(group_id)
-        out.add_tables(f"{base}/summary-sheet", summary_table(summary_rows, subjects, names))
+        out.add_tables(
+            f"{base}/summary-sheet", summary_table(summary_rows, subjects, names), closed_at
+        )
         sheet = printing.SummarySheet(
             heading=heading,
             subjects=list(subjects.values()),
@@ -308,9 +332,13 @@ def _render_groups(
                 for r in summary_rows
             ],
         )
-        out.add(f"{base}/summary-sheet.pdf", printing.summary_sheet_pdf, sheet)
+        out.add(
+            f"{base}/summary-sheet.pdf",
+            functools.partial(printing.summary_sheet_pdf, at=closed_at),
+            sheet,
+        )
         absences = reports.attendance(group_id, year.starts_on, year.ends_on, today=closed_on)
-        out.add_tables(f"{base}/attendance", attendance_table(absences, names))
+        out.add_tables(f"{base}/attendance", attendance_table(absences, names), closed_at)
         pages = []
         for subject_id, subject_name in subjects.items():
             teachers = sorted(
@@ -321,6 +349,7 @@ def _render_groups(
                 out.add_tables(
                     f"{base}/gradebook-{slug(subject_id)}-{slug(period.period_id)}",
                     gradebook_table(book, names),
+                    closed_at,
                 )
                 pages.append(
                     printing.JournalPage(
@@ -365,7 +394,11 @@ def _render_groups(
             ],
             summary=sheet,
         )
-        out.add(f"{base}/journal.pdf", printing.group_journal_pdf, journal)
+        out.add(
+            f"{base}/journal.pdf",
+            functools.partial(printing.group_journal_pdf, at=closed_at),
+            journal,
+        )
         progress("документы групп", done, len(groups))
 
 
@@ -411,7 +444,12 @@ README = """\
 bagit.txt, bag-info.txt   — описание пакета (организация, год, дата закрытия, версия программы).
 manifest-sha256.txt       — SHA-256 каждого файла в data/.
 manifest-sha256.txt.sig   — подпись Ed25519 файла manifest-sha256.txt ключом организации.
-tagmanifest-sha256.txt    — SHA-256 служебных файлов пакета (включая этот README).
+tagmanifest-sha256.txt    — SHA-256 служебных файлов пакета: bagit.txt, bag-info.txt, этот
+                            README, manifest-sha256.txt и его подпись.
+tagmanifest-sha256.txt.sig — подпись Ed25519 файла tagmanifest-sha256.txt ключом организации.
+                            Это единственный файл, которого нет ни в одном списке хешей:
+                            подпись не может быть в списке, который она подписывает; её
+                            проверяет шаг 3.
 data/manifest.json        — манифест года, подписанный при закрытии: число событий, головы
                             потоков, корень Меркла, контрольные суммы отчётов, открытый ключ.
 data/manifest.json.sig    — подпись Ed25519 манифеста года (64 байта).
@@ -443,10 +481,15 @@ CSV — кодировка UTF-8, разделитель «;».
 
        openssl pkey -pubin -in data/public-key.pem -outform DER | sha256sum
 
-3. Проверьте подпись списка хешей файлов. Ожидается «Signature Verified Successfully»:
+3. Проверьте подписи обоих списков хешей: файлов данных (manifest-sha256.txt) и служебных
+   файлов (tagmanifest-sha256.txt). Каждая команда должна напечатать
+   «Signature Verified Successfully»:
 
        openssl pkeyutl -verify -pubin -inkey data/public-key.pem -rawin \\
            -in manifest-sha256.txt -sigfile manifest-sha256.txt.sig
+
+       openssl pkeyutl -verify -pubin -inkey data/public-key.pem -rawin \\
+           -in tagmanifest-sha256.txt -sigfile tagmanifest-sha256.txt.sig
 
 4. Проверьте хеш каждого файла. Каждая строка должна закончиться словом «OK»:
 
@@ -460,7 +503,10 @@ CSV — кодировка UTF-8, разделитель «;».
        openssl pkeyutl -verify -pubin -inkey data/public-key.pem -rawin \\
            -in data/manifest.json -sigfile data/manifest.json.sig
 
-После шагов 2–5 каждый файл пакета подтверждён подписью организации.
+После шагов 2–5 каждый файл пакета подтверждён подписью организации: файлы data/ — через
+подписанный manifest-sha256.txt, служебные файлы (bagit.txt, bag-info.txt, этот README,
+manifest-sha256.txt и его подпись) — через подписанный tagmanifest-sha256.txt, а подпись
+tagmanifest-sha256.txt.sig проверена сама на шаге 3. Других файлов в пакете быть не должно.
 
 
 КАК УСТРОЕНЫ ХЕШИ СОБЫТИЙ

@@ -7,10 +7,11 @@ reference data — nothing from today's settings."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -84,6 +85,73 @@ class Replayed:
                     book = reports.gradebook(group, subject, period, as_of)
                     caption = f"{info.name} — {subjects.get(subject, subject)} — {period.name}"
                     yield caption, gradebook_table(book, self.names)
+
+
+# 30.11.2026, 30.11.2026 12:00, 30.11.2026 12:00:05, each optionally followed by an offset
+# (+05:00, +0500, +05, Z, UTC, UTC+5).
+_RUSSIAN = re.compile(
+    r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+    r"\s*(?P<tz>Z|UTC|UTC[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}(?::?\d{2})?)?"
+)
+_OFFSET = re.compile(r"(?:UTC)?(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?")
+AS_OF_FORMS = (
+    "30.11.2026 12:00, 30.11.2026, 2026-11-30T12:00, 2026-11-30 12:00 "
+    "или со сдвигом от UTC: 2026-11-30T07:00Z, 30.11.2026 12:00 +05:00"
+)
+
+
+def parse_as_of(text: str) -> datetime:
+    """A moment as people write it: ISO 8601 or the Russian 30.11.2026 12:00, with or
+    without an offset from UTC. Without one the result is naive: it is the organisation's
+    time, resolved by `resolve_as_of` once the archive's zone is known."""
+    value = text.strip()
+    found = _RUSSIAN.fullmatch(value)
+    try:
+        if found is None:
+            iso = value[:-3].strip() + "+00:00" if value.upper().endswith("UTC") else value
+            return datetime.fromisoformat(iso)
+        moment = datetime(
+            int(found["y"]),
+            int(found["m"]),
+            int(found["d"]),
+            int(found["H"] or 0),
+            int(found["M"] or 0),
+            int(found["S"] or 0),
+        )
+        return moment.replace(tzinfo=_offset(found["tz"])) if found["tz"] else moment
+    except ValueError:
+        raise ReplayError(f"Не понимаю момент «{text}»: пишите, например, {AS_OF_FORMS}") from None
+
+
+def _offset(text: str) -> tzinfo:
+    if text in ("Z", "UTC"):
+        return UTC
+    found = _OFFSET.fullmatch(text)
+    if found is None:
+        raise ValueError(text)
+    shift = timedelta(hours=int(found["h"]), minutes=int(found["m"] or 0))
+    if shift >= timedelta(hours=24):
+        raise ValueError(text)
+    return timezone(-shift if found["sign"] == "-" else shift)
+
+
+def resolve_as_of(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment itself when it names its offset; else the organisation's time in `zone`
+    (the zone of the archive's reference data, as the school's day is kept)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def describe_as_of(moment: datetime, zone: ZoneInfo) -> str:
+    """«30.11.2026 12:00:00 по времени организации (Asia/Yekaterinburg, UTC+05:00); UTC:
+    30.11.2026 07:00:00» — the moment the journal is shown at, in words."""
+    local = moment.astimezone(zone)
+    shift = local.strftime("%z")
+    utc = moment.astimezone(UTC)
+    return (
+        f"{local:%d.%m.%Y %H:%M:%S} по времени организации ({zone.key}, "
+        f"UTC{shift[:3]}:{shift[3:]}); UTC: {utc:%d.%m.%Y %H:%M:%S}"
+    )
 
 
 def replay_archive(path: Path, store: Path, progress: Progress = _quiet) -> Replayed:

@@ -7,6 +7,16 @@ of Congress's `bagit`). We write the bag ourselves rather than with `bagit.make_
 that function changes the process's working directory, which a threaded server cannot allow
 (ADR 12); the format is four small text files. Each file's hash is taken while it is written,
 so a large payload is read once.
+
+The tag manifest is signed too (`tagmanifest-sha256.txt.sig`, beside the payload manifest's
+signature), so `bag-info.txt` and `README.txt` are covered by the organisation's key; the
+signature of the tag manifest is the one file it cannot list.
+
+The zip is reproducible: a closed year exports byte-identically every time. Every member has
+the same fixed time (the year's close time, in the organisation's zone), regular-file
+permissions 0644 from a Unix host, the same compression, and no extra fields other than the
+ZIP64 sizes of a streamed member (a function of its size); tag files are written in name order
+after the payload, which comes in the order the caller adds it.
 """
 
 from __future__ import annotations
@@ -15,13 +25,18 @@ import hashlib
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import IO
 
 BAGIT_VERSION = "1.0"
 MANIFEST = "manifest-sha256.txt"
 TAGMANIFEST = "tagmanifest-sha256.txt"
 MANIFEST_SIGNATURE = "manifest-sha256.txt.sig"
+TAGMANIFEST_SIGNATURE = "tagmanifest-sha256.txt.sig"
+
+DateTime = tuple[int, int, int, int, int, int]
+_UNIX = 3  # ZipInfo.create_system: the permissions below are Unix mode bits
+_REGULAR_FILE = 0o100644 << 16
 
 
 class HashingWriter:
@@ -46,9 +61,12 @@ def _safe(path: str) -> str:
 class BagWriter:
     """Payload files go under `<root>/data/`; `finish` writes the tag files."""
 
-    def __init__(self, archive: zipfile.ZipFile, root: str) -> None:
+    def __init__(self, archive: zipfile.ZipFile, root: str, stamp: datetime) -> None:
+        """`stamp`: the local date and time every member carries (a closed year's close time
+        in the organisation's zone), so that exporting twice gives the same bytes."""
         self.zip = archive
         self.root = _safe(root)
+        self.date_time: DateTime = _dos_time(stamp)
         self.payload: dict[str, str] = {}  # "data/..." -> sha256
         self.bytes = 0
 
@@ -57,11 +75,20 @@ class BagWriter:
         name = f"data/{_safe(path)}"
         if name in self.payload:
             raise ValueError(f"файл уже есть в пакете: {name}")
-        with self.zip.open(f"{self.root}/{name}", "w", force_zip64=True) as raw:
+        with self.zip.open(self._member(name), "w", force_zip64=True) as raw:
             writer = HashingWriter(raw)
             yield writer
         self.payload[name] = writer.digest.hexdigest()
         self.bytes += writer.size
+
+    def _member(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(f"{self.root}/{name}", date_time=self.date_time)
+        info.compress_type = self.zip.compression
+        # The zip's level (`compress_level` from Python 3.13; the old name still works there).
+        info._compresslevel = self.zip.compresslevel  # type: ignore[attr-defined]
+        info.create_system = _UNIX
+        info.external_attr = _REGULAR_FILE
+        return info
 
     def add(self, path: str, data: bytes) -> None:
         with self.open(path) as out:
@@ -74,8 +101,9 @@ class BagWriter:
         sign: Callable[[bytes], bytes] | None = None,
         extra: dict[str, bytes] | None = None,
     ) -> None:
-        """Write the tag files; `sign` (bytes → signature) adds a detached signature of the
-        payload manifest; `extra` tag files (a README) are listed in the tag manifest too."""
+        """Write the tag files; `sign` (bytes → signature) adds detached signatures of the
+        payload manifest and of the tag manifest; `extra` tag files (a README) are listed in
+        the tag manifest too."""
         tags: dict[str, bytes] = {
             **(extra or {}),
             "bagit.txt": (
@@ -92,12 +120,21 @@ class BagWriter:
         tags[MANIFEST] = manifest
         if sign is not None:
             tags[MANIFEST_SIGNATURE] = sign(manifest)
-        for name, data in tags.items():
-            self.zip.writestr(f"{self.root}/{name}", data)
         tagmanifest = "".join(
             f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(tags.items())
-        )
-        self.zip.writestr(f"{self.root}/{TAGMANIFEST}", tagmanifest.encode())
+        ).encode()
+        tags[TAGMANIFEST] = tagmanifest
+        if sign is not None:
+            tags[TAGMANIFEST_SIGNATURE] = sign(tagmanifest)  # listed nowhere: it signs the list
+        for name, data in sorted(tags.items()):
+            self.zip.writestr(self._member(name), data)
+
+
+def _dos_time(stamp: datetime) -> DateTime:
+    """A zip member's time: local, no zone, even seconds, not before 1980."""
+    if stamp.year < 1980:
+        raise ValueError(f"время файлов zip не может быть раньше 1980 года: {stamp}")
+    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second // 2 * 2)
 
 
 def _one_line(value: str) -> str:

@@ -10,7 +10,8 @@ import io
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias
 from xml.sax.saxutils import escape
@@ -56,6 +57,7 @@ class Heading:
     group: str
     closed_at: str
     curator: str | None = None
+    director: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ class JournalPage:
     columns: list[str]
     topics: list[str]
     rows: list[JournalRow]
+    homework: list[str] = field(default_factory=list)  # per lesson, beside its topic
+
+    def is_empty(self) -> bool:
+        """No lessons and no marks, averages or results: nothing worth a page."""
+        return not self.columns and not any(r.average or r.result for r in self.rows)
 
 
 @dataclass(frozen=True)
@@ -261,14 +268,16 @@ def _summary_tables(sheet: SummarySheet) -> list[Flowable]:
     story: list[Flowable] = []
     for part in parts:
         width = min(_SUBJECT_MAX_W, room / len(part)) if len(part) else _SUBJECT_MAX_W
-        widths = [_NUMBER_W, _SHEET_NAME_W] + [width] * len(part)
+        # The names' column takes what the subjects leave: the table spans the page.
+        name_w = FRAME_WIDTH - _NUMBER_W - width * len(part)
+        widths = [_NUMBER_W, name_w] + [width] * len(part)
         data: list[list[Any]] = [
-            [_header("№", _NUMBER_W), _header("ФИО обучающегося", _SHEET_NAME_W)]
+            [_header("№", _NUMBER_W), _header("ФИО обучающегося", name_w)]
             + [_header(sheet.subjects[i], width) for i in part]
         ]
         for number, (name, results) in enumerate(sheet.rows, start=1):
             data.append(
-                [str(number), _fit(name, _SHEET_NAME_W, _CELL_LEFT, shrink=False)]
+                [str(number), _fit(name, name_w, _CELL_LEFT, shrink=False)]
                 + [_fit(results[i], width, _CELL_CENTRE, shrink=True) for i in part]
             )
         if len(parts) > 1:
@@ -279,11 +288,13 @@ def _summary_tables(sheet: SummarySheet) -> list[Flowable]:
 
 
 def _signature_block(heading: Heading) -> Flowable:
-    curator = escape(heading.curator) if heading.curator else "____________________"
+    blank = "____________________"
+    curator = escape(heading.curator) if heading.curator else blank
+    director = escape(heading.director) if heading.director else blank
     return KeepTogether(
         [
             Spacer(1, 6 * mm),
-            Paragraph("Директор ____________________ / ____________________ /", _SIGNATURE),
+            Paragraph(f"Директор ____________________ / {director} /", _SIGNATURE),
             Paragraph(
                 f"Классный руководитель (куратор) ____________________ / {curator} /",
                 _SIGNATURE,
@@ -330,6 +341,8 @@ def _marks_tables(page: JournalPage) -> list[Flowable]:
 
 
 def _topics_table(page: JournalPage) -> Flowable:
+    if page.homework:
+        return _topics_with_homework(page)
     date_w = 44.0
     topic_w = FRAME_WIDTH / 2 - date_w
     widths = [date_w, topic_w, date_w, topic_w]
@@ -352,10 +365,39 @@ def _topics_table(page: JournalPage) -> Flowable:
     return table
 
 
+def _topics_with_homework(page: JournalPage) -> Flowable:
+    """One lesson a line: its date, its topic and the homework set."""
+    date_w = 56.0
+    topic_w = (FRAME_WIDTH - date_w) * 0.55
+    homework_w = FRAME_WIDTH - date_w - topic_w
+    data: list[list[Any]] = [
+        [
+            _header("Дата", date_w),
+            _header("Тема урока", topic_w),
+            _header("Домашнее задание", homework_w),
+        ]
+    ]
+    for i, column in enumerate(page.columns):
+        data.append(
+            [
+                _fit(column, date_w, _CELL_LEFT, shrink=True),
+                _fit(page.topics[i], topic_w, _CELL_LEFT, shrink=False),
+                _fit(page.homework[i], homework_w, _CELL_LEFT, shrink=False),
+            ]
+        )
+    table = _grid(data, [date_w, topic_w, homework_w])
+    table.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "LEFT")]))
+    return table
+
+
 def _journal_section(page: JournalPage) -> list[Flowable]:
     if len(page.topics) != len(page.columns):
         raise ValueError(
             f"{page.subject}: {len(page.topics)} topics for {len(page.columns)} lessons"
+        )
+    if page.homework and len(page.homework) != len(page.columns):
+        raise ValueError(
+            f"{page.subject}: {len(page.homework)} homework for {len(page.columns)} lessons"
         )
     story: list[Flowable] = [
         PageBreak(),
@@ -367,7 +409,8 @@ def _journal_section(page: JournalPage) -> list[Flowable]:
     story.append(Spacer(1, 3 * mm))
     story += _marks_tables(page)
     if page.columns:
-        story.append(Paragraph("Даты и темы уроков", _CAPTION))
+        caption = "Даты, темы уроков и домашние задания" if page.homework else "Даты и темы уроков"
+        story.append(Paragraph(caption, _CAPTION))
         story.append(_topics_table(page))
     return story
 
@@ -416,7 +459,15 @@ def _attendance_table(lines: Sequence[AttendanceLine]) -> Flowable:
     return _grid(data, widths, centred_from=2)
 
 
-def _render(story: list[Flowable], *, title: str, subject: str, footer: str) -> bytes:
+def _render(
+    story: list[Flowable],
+    *,
+    title: str,
+    subject: str,
+    author: str,
+    footer: str,
+    at: datetime | None,
+) -> bytes:
     def draw_footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7)
@@ -446,7 +497,7 @@ def _render(story: list[Flowable], *, title: str, subject: str, footer: str) -> 
         bottomMargin=_BOTTOM_MARGIN,
         pageTemplates=[PageTemplate(id="page", frames=[frame], onPage=draw_footer)],
         title=title,
-        author="ejournal",
+        author=author,
         subject=subject,
         creator="ejournal",
         lang="ru-RU",
@@ -454,22 +505,49 @@ def _render(story: list[Flowable], *, title: str, subject: str, footer: str) -> 
         initialFontName=FONT,
         initialFontSize=_BODY_SIZE,
     )
+    # invariant=1: reportlab's own dates and /ID are fixed; the real ones are set below.
     doc.build(story)
-    return _to_pdfa(raw.getvalue())
+    return _to_pdfa(raw.getvalue(), _moment(at))
 
 
-def _to_pdfa(data: bytes) -> bytes:
+def _moment(at: datetime | None) -> datetime:
+    """The document's date: `at` (a naive one is read as UTC), else now; whole seconds."""
+    moment = datetime.now(UTC) if at is None else at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.replace(microsecond=0)
+
+
+def _pdf_date(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"D:{moment:%Y%m%d%H%M%S}{sign}{hours:02d}'{mins:02d}'"
+
+
+def _to_pdfa(data: bytes, moment: datetime) -> bytes:
+    """PDF/A-2b whose every date (DocInfo, XMP create/modify/metadata) is `moment` and whose
+    /ID is a digest of the content: the same document at the same moment gives the same bytes."""
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
             if "/Trans" in page.obj:
                 del page.obj["/Trans"]
-        pikepdf.pdfa.save(pdf, out, "2b", deterministic_id=True)
+        pdf.docinfo["/CreationDate"] = pikepdf.String(_pdf_date(moment))
+        pdf.docinfo["/ModDate"] = pikepdf.String(_pdf_date(moment))
+        pikepdf.pdfa.prepare(pdf, "2b")
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+                meta[key] = moment.isoformat()
+        pikepdf.pdfa.save(pdf, out, "2b", repair=False, deterministic_id=True)
     return out.getvalue()
 
 
-def summary_sheet_pdf(sheet: SummarySheet) -> bytes:
-    """The group's summary sheet of final marks, with the signature and seal block (PDF/A-2b)."""
+def summary_sheet_pdf(sheet: SummarySheet, *, at: datetime | None = None) -> bytes:
+    """The group's summary sheet of final marks, with the signature and seal block (PDF/A-2b).
+    `at` (the year's close time for the archive) is the document's creation date in its
+    metadata; with the same `at` the bytes are the same."""
     _register_fonts()
     heading = sheet.heading
     story = _heading_block(heading, "Сводная ведомость итоговых отметок")
@@ -479,12 +557,15 @@ def summary_sheet_pdf(sheet: SummarySheet) -> bytes:
         story,
         title=f"Сводная ведомость итоговых отметок — группа {heading.group}, {heading.year}",
         subject=f"Итоговые отметки группы {heading.group} за {heading.year} учебный год",
+        author=heading.organisation,
         footer=f"Сформировано ejournal; год закрыт {heading.closed_at}",
+        at=at,
     )
 
 
-def group_journal_pdf(journal: GroupJournal) -> bytes:
-    """The group's journal of the school year for the archive (PDF/A-2b)."""
+def group_journal_pdf(journal: GroupJournal, *, at: datetime | None = None) -> bytes:
+    """The group's journal of the school year for the archive (PDF/A-2b); `at` as for
+    `summary_sheet_pdf`."""
     _register_fonts()
     heading = journal.heading
     story = _heading_block(heading, "Журнал учебных занятий")
@@ -492,7 +573,8 @@ def group_journal_pdf(journal: GroupJournal) -> bytes:
     story.append(Spacer(1, 2 * mm))
     story.append(_roster_table(journal.roster))
     for page in journal.pages:
-        story += _journal_section(page)
+        if not page.is_empty():  # a period without lessons or marks is not an empty table
+            story += _journal_section(page)
     story += [
         PageBreak(),
         Paragraph("Посещаемость", _SECTION),
@@ -516,4 +598,6 @@ def group_journal_pdf(journal: GroupJournal) -> bytes:
             f"Журнал группы {heading.group}, {heading.year}. "
             f"Сформировано ejournal; год закрыт {heading.closed_at}"
         ),
+        author=heading.organisation,
+        at=at,
     )

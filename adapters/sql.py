@@ -88,8 +88,20 @@ class SQLiteDatabase:
         with gate.passage(self.timeout), self._txn("BEGIN IMMEDIATE") as cur:
             yield cur
 
-    def read(self) -> Any:
-        return self._txn("BEGIN")
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Cursor]:
+        """A read in its own snapshot; inside another transaction of this thread (a lookup made
+        while reading), that transaction's snapshot serves it: SQLite has no nested BEGIN."""
+        conn = self._conn()
+        if conn.in_transaction:
+            cur = conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+            return
+        with self._txn("BEGIN") as cur:
+            yield cur
 
     def close(self) -> None:
         with self._lock:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from adapters.clock import Clock
@@ -43,6 +49,59 @@ from api.routes import (
     years,
 )
 
+API_DESCRIPTION = (
+    "Событийный электронный журнал: отметки, пропуски, исправления.\n\n"
+    "Вход: POST /api/v1/auth/token (логин и пароль формой) даёт токен; передавайте его в "
+    "заголовке Authorization: Bearer. Все ошибки — application/problem+json с кодом (code), "
+    "заголовком и пояснением на русском. Запрос с телом больше допустимого получает 413 "
+    "payload-too-large; занятое хранилище — 503 store-busy с Retry-After (ничего не записано); "
+    "слишком частые неудачные входы — 429 too-many-attempts с Retry-After. Запись можно "
+    "безопасно повторить с тем же заголовком Idempotency-Key."
+)
+DOCS_STATIC = "/static-docs"
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc (ReDoc) from files shipped in the fastapi-offline package,
+    never a CDN: both work on a closed network. Its files are the unchanged upstream releases
+    (swagger-ui-dist 5.32.6, redoc 2.5.3 in fastapi-offline 1.7.7); Swagger UI 5 is needed
+    for the OpenAPI 3.1 that FastAPI publishes."""
+    app.mount(
+        DOCS_STATIC,
+        StaticFiles(directory=str(resources.files("fastapi_offline") / "static")),
+        name="static-docs",
+    )
+    openapi_url = app.openapi_url or "/openapi.json"
+    oauth2_redirect = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+    title = f"{app.title} — документация API"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=title,
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            oauth2_redirect_url=oauth2_redirect,
+            # No badge from the online validator (validator.swagger.io): offline it is broken.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=title,
+            redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            with_google_fonts=False,
+        )
+
 
 def create_app(
     settings: Settings | None = None, clock: Clock | None = None, services: Services | None = None
@@ -73,8 +132,11 @@ def create_app(
     app = FastAPI(
         title="ejournal — электронный журнал",
         version="0.1.0",
-        description="Событийный электронный журнал: отметки, пропуски, исправления.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        # /docs and /redoc are served below from local files: no CDN on a closed network.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = built
     errors.install(app)
@@ -107,6 +169,7 @@ def create_app(
         app.include_router(page_area.router)
     app.include_router(page_journal.router)
     app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
+    install_docs(app)
 
     @app.exception_handler(LoginRequired)
     def _login_required(_: Request, exc: LoginRequired) -> RedirectResponse:

@@ -548,8 +548,13 @@ def archive_verify(
 def archive_replay(
     file: Annotated[Path, typer.Argument(help="Архив года (.zip)")],
     as_of: Annotated[
-        datetime | None,
-        typer.Option("--as-of", help="Момент, на который показать журнал (ISO 8601)"),
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Момент, на который показать журнал: 30.11.2026 12:00 или ISO 8601 "
+            "(2026-11-30T12:00); без сдвига от UTC — время организации из архива, со сдвигом "
+            "(+05:00, Z, UTC) — как указан",
+        ),
     ] = None,
     store: Annotated[
         Path | None, typer.Option(help="Новый файл SQLite для года (по умолчанию временный)")
@@ -559,8 +564,44 @@ def archive_replay(
 ) -> None:
     """Восстановить закрытый год в новом хранилище, сверить отчёты с манифестом, показать
     журнал на любой момент."""
+    import zipfile
+
     from adapters.archive_check import ArchiveInvalid
-    from adapters.archive_replay import ReplayError, replay_archive
+    from adapters.archive_replay import (
+        ReplayError,
+        describe_as_of,
+        parse_as_of,
+        replay_archive,
+        resolve_as_of,
+    )
+
+    try:
+        wanted = parse_as_of(as_of) if as_of is not None else None
+    except ReplayError as e:
+        console.print(f"[red]--as-of: {e}[/red]")
+        raise typer.Exit(2) from None
+
+    def unknown_filter(groups: dict[str, str], subjects: dict[str, str]) -> str | None:
+        """Why --group/--subject name nothing in the archive (None: they are fine)."""
+        for option, value, known in (("--group", group, groups), ("--subject", subject, subjects)):
+            if value is not None and value not in known:
+                listed = ", ".join(f"{k} ({v})" for k, v in sorted(known.items())) or "нет"
+                return f"{option} {value}: в архиве такого нет; есть: {listed}"
+        return None
+
+    # A typo is refused before the (long) replay, by the archive's reference data; the
+    # verified replay checks again.
+    try:
+        with zipfile.ZipFile(file) as archive:
+            ref_name = next(n for n in archive.namelist() if n.endswith("/data/reference.json"))
+            ref = json.loads(archive.read(ref_name))
+        groups = {g: str(info.get("name", g)) for g, info in ref.get("groups", {}).items()}
+        problem = unknown_filter(groups, dict(ref.get("subjects", {})))
+    except (OSError, StopIteration, ValueError, AttributeError, zipfile.BadZipFile):
+        problem = None  # an unreadable archive: the verification below names why
+    if problem is not None:
+        console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(2)
 
     with tempfile.TemporaryDirectory(prefix="ejournal-replay-") as scratch:
         target = store or Path(scratch) / "year.db"
@@ -571,8 +612,20 @@ def archive_replay(
             console.print(f"[red]Воспроизведение невозможно: {e}[/red]")
             raise typer.Exit(1) from None
         try:
-            moment = as_of.replace(tzinfo=as_of.tzinfo or replayed.app.zone) if as_of else None
+            groups = {g: info.name for g, info in replayed.year.groups.items()}
+            subjects = dict(replayed.checked.reference.get("subjects", {}))
+            problem = unknown_filter(groups, subjects)
+            if problem is not None:
+                console.print(f"[red]{problem}[/red]")
+                raise typer.Exit(2)
+            zone = replayed.app.zone
+            moment = resolve_as_of(wanted, zone) if wanted is not None else None
+            if moment is not None:
+                console.print(f"Журнал на {describe_as_of(moment, zone)}")
+            else:
+                console.print(f"Журнал на момент закрытия года (часовой пояс {zone.key})")
             out = Console()
+            shown_pages = 0
             for caption, table in replayed.gradebooks(moment, group, subject):
                 shown = RichTable(title=caption, show_lines=False)
                 for header in table.headers:
@@ -580,6 +633,11 @@ def archive_replay(
                 for row in table.rows:
                     shown.add_row(*("" if v is None else str(v) for v in row))
                 out.print(shown)
+                shown_pages += 1
+            if shown_pages == 0 and (group or subject):
+                console.print(
+                    "[yellow]Страниц журнала с такими --group/--subject в архиве нет[/yellow]"
+                )
             for name, (expected, actual) in replayed.checksums.items():
                 mark = "совпадает" if expected == actual else "[red]НЕ совпадает[/red]"
                 console.print(f"{name}: {mark}")

@@ -204,11 +204,33 @@ _DESCRIPTIONS = {
 
 def document_errors(app: FastAPI) -> None:
     """Publish every error answer in the OpenAPI as application/problem+json, per route:
-    what any call may answer (422), and for routes behind the login 401/403/404/409."""
+    what any /api/ call may answer (413 payload-too-large, 422, 503 store-busy), for routes
+    behind the login 401/403/404/409, and for the token route 401 and 429."""
     from fastapi.openapi.utils import get_openapi
 
     from api.schemas import Problem
     from domain.access import ACCESS
+
+    # The token route's form is FastAPI's OAuth2PasswordRequestForm: its fields come without
+    # descriptions, so the published schema gets them here.
+    token_form = {
+        "grant_type": "Способ входа: password (можно не передавать)",
+        "username": "Имя пользователя (логин)",
+        "password": "Пароль",
+        "scope": "Не используется: права задаёт роль в списках",
+        "client_id": "Не используется",
+        "client_secret": "Не используется",
+    }
+
+    def describe_token_form(schema: dict[str, Any]) -> None:
+        operation = schema.get("paths", {}).get("/api/v1/auth/token", {}).get("post", {})
+        content = operation.get("requestBody", {}).get("content", {})
+        for body in content.values():
+            ref = body.get("schema", {}).get("$ref", "")
+            form = schema.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+            for name, prop in form.get("properties", {}).items():
+                if name in token_form:
+                    prop["description"] = token_form[name]
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -224,14 +246,21 @@ def document_errors(app: FastAPI) -> None:
             for method, operation in operations.items():
                 rule = ACCESS.get((method.upper(), path))
                 public = rule is not None and rule.public
-                codes = ["413", "422"] if path.startswith("/api/") else []
-                if path.startswith("/api/") and not public:
-                    codes += ["401", "403", "404", "409", "503"]
+                api = path.startswith("/api/")
+                # BodyLimit refuses any over-limit body, whatever the method (413); every
+                # /api/ call reads or writes the store, which may be busy (503), and so does
+                # the projections' health.
+                codes = ["413", "422", "503"] if api else []
+                if path == "/health/projections":
+                    codes += ["503"]
+                if api and not public:
+                    codes += ["401", "403", "404", "409"]
                 if path == "/api/v1/auth/token":
                     codes += ["401", "429"]
                 responses = operation.setdefault("responses", {})
                 for code in codes:
                     responses[code] = {"description": _DESCRIPTIONS[code], "content": content}
+        describe_token_form(schema)
         app.openapi_schema = schema
         return schema
 

@@ -179,6 +179,14 @@ ACCESS: dict[tuple[str, str], Rule] = {
         "выгрузить архив закрытого года",
         {"archivist": "closed", "deputy": "all", "director": "all"},
     ),
+    ("POST", "/api/v1/archives/{year_id}/export-jobs"): _rule(
+        "запустить выгрузку архива закрытого года",
+        {"archivist": "closed", "deputy": "all", "director": "all"},
+    ),
+    ("GET", "/api/v1/archives/{year_id}/export-jobs/{job_id}"): _rule(
+        "ход выгрузки архива закрытого года",
+        {"archivist": "closed", "deputy": "all", "director": "all"},
+    ),
     ("GET", "/api/v1/audit"): _rule(
         "журнал изменений", {"admin": "all", "director": "all", "deputy": "all"}
     ),

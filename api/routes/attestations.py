@@ -26,6 +26,13 @@ router = APIRouter(prefix="/api/v1", tags=["аттестация"])
     status_code=201,
     response_model=AttestationOut,
     summary="Внести результат промежуточной аттестации",
+    description="Вызывают: преподаватель — по своим группам и предметам, заместитель директора — "
+    "все. Результат: 5, 4, 3, зачёт, а/з, н/а, НПА (2 и 1 недопустимы); неудовлетворительный "
+    "результат открывает академическую задолженность. Срок — из правил года, после срока только "
+    "заместитель с причиной. 422 — результат, период или срок. Ошибки: 401 — нет действующего "
+    "токена; 403 forbidden — роль или назначение не позволяют; 409 year-closed — учебный год "
+    "закрыт; 413 payload-too-large; 503 store-busy — хранилище занято, ничего не записано: "
+    "повторите с тем же Idempotency-Key.",
 )
 def record_attestation(services: Svc, actor: CurrentActor, body: AttestationIn) -> AttestationOut:
     w = services.journal.record_attestation(actor, **body.model_dump())
@@ -36,6 +43,12 @@ def record_attestation(services: Svc, actor: CurrentActor, body: AttestationIn) 
     "/attestations/{attestation_id}/corrections",
     response_model=AttestationOut,
     summary="Исправить результат аттестации (ликвидация задолженности)",
+    description="Вызывают: преподаватель — по своим назначениям, заместитель директора — все. "
+    "Новый результат с причиной; удовлетворительный ликвидирует задолженность. Прежние версии "
+    "остаются в истории. 404 not-found — нет результата; 422 — результат, причина или срок. "
+    "Ошибки: 401 — нет действующего токена; 403 forbidden — роль или назначение не позволяют; 409 "
+    "year-closed — учебный год закрыт; 413 payload-too-large; 503 store-busy — хранилище занято, "
+    "ничего не записано: повторите с тем же Idempotency-Key.",
 )
 def correct_attestation(
     services: Svc, actor: CurrentActor, attestation_id: str, body: AttestationCorrectionIn
@@ -50,6 +63,12 @@ def correct_attestation(
     "/attestations/{attestation_id}/history",
     response_model=AttestationHistoryOut,
     summary="История результата аттестации",
+    description="Все версии результата аттестации с автором, ролью, временем и причиной. Читают: "
+    "администратор, директор, заместитель директора — все записи; преподаватель — свои группы и "
+    "предметы; куратор — свою группу; обучающийся, родитель, доверенное лицо — свои записи; "
+    "архивист — только закрытые годы. Ошибки: 401 — нет действующего токена; 403 forbidden; 404 "
+    "not-found — записи нет или она скрыта от вызывающего; 422 — неверные параметры; 503 "
+    "store-busy — повторите позже.",
 )
 def attestation_history(
     services: Svc, actor: CurrentActor, attestation_id: str
@@ -66,6 +85,11 @@ def attestation_history(
     "/academic-debts",
     response_model=DebtsOut,
     summary="Академические задолженности группы и их ликвидация",
+    description="Задолженности группы за учебный год (по умолчанию текущий) и история их "
+    "ликвидации. Вызывают: администратор, директор, заместитель директора — все группы; "
+    "преподаватель — свои группы и предметы; куратор — свою группу; архивист — только закрытые "
+    "годы. Ошибки: 401; 403 forbidden — группа или предмет не ваши; 404 not-found — нет группы, "
+    "года или периода; 422 — неверные параметры; 503 store-busy.",
 )
 def academic_debts(
     services: Svc,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.text import Ident, Moment, Position
 from api.deps import CurrentActor, Svc
@@ -14,24 +14,30 @@ router = APIRouter(prefix="/api/v1", tags=["аудит"])
 
 
 class AuditItem(BaseModel):
-    event_id: str
-    occurred_at: str
-    actor_id: str
-    actor_role: str
-    action: str
-    student_id: str | None
-    group_id: str | None
-    subject_id: str | None
-    record_id: str | None
-    before: Any
-    after: Any
-    reason: str | None
-    position: int
+    event_id: str = Field(description="Идентификатор события")
+    occurred_at: str = Field(description="Когда (ISO 8601 со смещением)")
+    actor_id: str = Field(description="Кто сделал (идентификатор человека)")
+    actor_role: str = Field(description="В какой роли")
+    action: str = Field(description="Действие: mark.recorded, absence.withdrawn, year.closed и др.")
+    student_id: str | None = Field(
+        description="Чья запись (обучающийся); null — не про обучающегося"
+    )
+    group_id: str | None = Field(description="Группа; null — не про группу")
+    subject_id: str | None = Field(description="Предмет; null — не про предмет")
+    record_id: str | None = Field(
+        description="Идентификатор изменённой записи (отметки, пропуска, урока…)"
+    )
+    before: Any = Field(description="Значение до изменения; null — запись новая")
+    after: Any = Field(description="Значение после изменения")
+    reason: str | None = Field(description="Причина изменения; null — не указана")
+    position: int = Field(description="Позиция события в журнале событий")
 
 
 class AuditOut(BaseModel):
-    items: list[AuditItem]
-    next_cursor: int | None
+    items: list[AuditItem] = Field(description="Изменения, новые сначала")
+    next_cursor: int | None = Field(
+        description="Передайте как cursor за следующей страницей; null — страниц больше нет"
+    )
 
 
 @router.get(
@@ -41,7 +47,10 @@ class AuditOut(BaseModel):
     description="Новые сначала. next_cursor передайте как cursor за следующей "
     "страницей. Действия: mark.recorded, mark.corrected, mark.cancelled, "
     "absence.recorded, absence.reason_set, absence.withdrawn, attestation.recorded, "
-    "attestation.corrected, lesson.*, year.rules_changed, year.closed, person.* и др.",
+    "attestation.corrected, lesson.*, year.rules_changed, year.closed, person.* и др. "
+    "Вызывают: администратор, директор, заместитель директора — своей организации. Ошибки: "
+    "401; 403 forbidden — другая роль; 422 — неверные фильтры (моменты без смещения, годы вне "
+    "2000–2100); 503 store-busy.",
 )
 def audit(
     services: Svc,

@@ -63,6 +63,13 @@ def set_device_cookie(
     response_model=TokenOut,
     summary="Получить токен доступа",
     responses={429: {"description": "Слишком много неудачных попыток входа"}},
+    description="Вызывает любой (без токена): логин и пароль формой "
+    "application/x-www-form-urlencoded (OAuth2 password flow). Ответ — токен доступа для "
+    "заголовка Authorization: Bearer и cookie этого устройства. Ошибки: 401 unauthenticated — "
+    "неверный логин или пароль либо учётная запись отключена (ответ одинаков, чтобы не выдавать "
+    "существующие имена); 429 too-many-attempts — слишком много неудачных попыток для имени или "
+    "адреса: вход закрыт на Retry-After секунд; 413 payload-too-large; 422 — форма неполна; 503 "
+    "store-busy.",
 )
 def issue_token(
     request: Request,
@@ -140,7 +147,13 @@ def sign_in(
     )
 
 
-@router.post("/logout", status_code=204, summary="Завершить сеанс (отозвать токен)")
+@router.post(
+    "/logout",
+    status_code=204,
+    summary="Завершить сеанс (отозвать токен)",
+    description="Любой вошедший. Отзывает токен этого запроса сразу: дальше он отвечает 401. "
+    "Ответ 204 без тела. Ошибки: 401 — токен уже недействителен; 503 store-busy.",
+)
 def logout(services: Svc, session: Session) -> Response:
     _, claims = session
     services.accounts.revoke(claims.jti, claims.expires_at)
@@ -148,12 +161,23 @@ def logout(services: Svc, session: Session) -> Response:
 
 
 class PasswordChangeIn(BaseModel):
-    current_password: str = Field(min_length=1, max_length=1000)
-    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1000)
+    current_password: str = Field(min_length=1, max_length=1000, description="Текущий пароль")
+    new_password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=1000,
+        description="Новый пароль: не короче установленного минимума, не совпадает с текущим",
+    )
 
 
 @router.post(
-    "/password", status_code=204, summary="Сменить пароль (все сеансы завершаются, войдите снова)"
+    "/password",
+    status_code=204,
+    summary="Сменить пароль (все сеансы завершаются, войдите снова)",
+    description="Любой вошедший, только свою учётную запись. Нужен текущий пароль; новый — не "
+    "короче установленного минимума и не равен текущему. После смены все токены учётной записи "
+    "перестают действовать: войдите снова. Ошибки: 422 validation-error — неверный текущий пароль "
+    "(поле current_password) или новый не подходит (new_password); 401; 413 payload-too-large; "
+    "503 store-busy.",
 )
 def change_password(
     request: Request, services: Svc, session: Session, body: PasswordChangeIn

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.service.entries import AbsenceEntry, MarkEntry
 from api.deps import CurrentActor, Svc
@@ -13,13 +13,26 @@ router = APIRouter(prefix="/api/v1/entries", tags=["отметки"])
 
 
 class EntriesOut(BaseModel):
-    marks: list[MarkOut]
-    absences: list[AbsenceOut]
-    position: int
+    marks: list[MarkOut] = Field(description="Записанные отметки")
+    absences: list[AbsenceOut] = Field(description="Записанные пропуски")
+    position: int = Field(
+        description="Позиция записи в журнале событий (для min_position в отчётах)"
+    )
 
 
 @router.post(
-    "", status_code=201, response_model=EntriesOut, summary="Записать урок: отметки и пропуски"
+    "",
+    status_code=201,
+    response_model=EntriesOut,
+    summary="Записать урок: отметки и пропуски",
+    description="Вызывают: преподаватель — по своим группам и предметам, замещающий — на уроке "
+    "замены, заместитель директора — все. Отметки и пропуски одного урока (до 100) записываются "
+    "все или ни одна: при любой ошибке ничего не записано, и 422 перечисляет ошибки по элементам "
+    "(marks.N, absences.N). Запись урока не в будущем; после срока из правил года изменение "
+    "делает только заместитель директора с причиной (помечается late). Ошибки: 401 — нет "
+    "действующего токена; 403 forbidden — роль или назначение не позволяют; 409 year-closed — "
+    "учебный год закрыт; 413 payload-too-large; 503 store-busy — хранилище занято, ничего не "
+    "записано: повторите с тем же Idempotency-Key.",
 )
 def record_entries(services: Svc, actor: CurrentActor, body: EntriesIn) -> EntriesOut:
     w = services.journal.record_entries(

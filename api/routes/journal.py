@@ -13,7 +13,17 @@ from api.schemas import AbsenceOut, AttestationOut, JournalOut, MarkOut
 router = APIRouter(prefix="/api/v1/students", tags=["журнал"])
 
 
-@router.get("/{student_id}/journal", response_model=JournalOut, summary="Журнал обучающегося")
+@router.get(
+    "/{student_id}/journal",
+    response_model=JournalOut,
+    summary="Журнал обучающегося",
+    description="Отметки, пропуски и результаты аттестации обучающегося за учебный год; с as_of — "
+    "каким журнал был в этот момент. Читают: администратор, директор, заместитель директора — все "
+    "записи; преподаватель — свои группы и предметы; куратор — свою группу; обучающийся, "
+    "родитель, доверенное лицо — свои записи; архивист — только закрытые годы. Ошибки: 401 — нет "
+    "действующего токена; 403 forbidden; 404 not-found — записи нет или она скрыта от "
+    "вызывающего; 422 — неверные параметры; 503 store-busy — повторите позже.",
+)
 def student_journal(
     services: Svc,
     actor: CurrentActor,

@@ -25,21 +25,25 @@ class DelegationIn(BaseModel):
 
 
 class DelegationOut(BaseModel):
-    delegation_id: str
-    parent_id: str
-    trustee_id: str
-    student_ids: list[str]
-    expires_at: str
-    revoked: bool
-    position: int | None = None
+    delegation_id: str = Field(description="Идентификатор доверенности")
+    parent_id: str = Field(description="Кто выдал (родитель)")
+    trustee_id: str = Field(description="Кому выдана (доверенное лицо)")
+    student_ids: list[str] = Field(description="Чьи данные доступны (дети родителя)")
+    expires_at: str = Field(description="До какого момента действует (ISO 8601)")
+    revoked: bool = Field(description="Отозвана ли доверенность")
+    position: int | None = Field(
+        default=None, description="Позиция события в журнале событий; null — при чтении списка"
+    )
 
 
 class ReasonOptional(BaseModel):
-    reason: Reason | None = None
+    reason: Reason | None = Field(
+        default=None, description="Причина отзыва (необязательна, 1–1000 символов)"
+    )
 
 
 class DeactivationIn(BaseModel):
-    reason: Reason
+    reason: Reason = Field(description="Причина (1–1000 символов); попадает в аудит")
 
 
 @router.post(
@@ -47,6 +51,10 @@ class DeactivationIn(BaseModel):
     status_code=201,
     response_model=DelegationOut,
     summary="Выдать доверенность доверенному лицу (родитель)",
+    description="Вызывает родитель — для своих детей. Доверенное лицо получает доступ к их "
+    "журналу и уведомлениям о пропусках до expires_at (не больше года). Ошибки: 401; 403 "
+    "forbidden — ребёнок не ваш; 404 not-found — нет доверенного лица; 422 — срок или список; 413 "
+    "payload-too-large; 503 store-busy.",
 )
 def grant(services: Svc, actor: CurrentActor, body: DelegationIn) -> DelegationOut:
     app = services.journal
@@ -61,6 +69,9 @@ def grant(services: Svc, actor: CurrentActor, body: DelegationIn) -> DelegationO
     "/delegations/{delegation_id}/revocation",
     response_model=DelegationOut,
     summary="Отозвать доверенность",
+    description="Вызывает родитель, выдавший доверенность. Доступ доверенного лица прекращается "
+    "сразу. Ошибки: 401; 403 forbidden — доверенность не ваша; 404 not-found; 413 "
+    "payload-too-large; 503 store-busy.",
 )
 def revoke(
     services: Svc, actor: CurrentActor, delegation_id: str, body: ReasonOptional
@@ -75,6 +86,8 @@ def revoke(
     "/delegations",
     response_model=list[DelegationOut],
     summary="Мои доверенности: выданные и полученные",
+    description="Любой вошедший: доверенности, которые он выдал или получил. Ошибки: 401; 503 "
+    "store-busy.",
 )
 def my_delegations(services: Svc, actor: CurrentActor) -> list[DelegationOut]:
     return [DelegationOut(**d) for d in services.journal.delegations(actor)]
@@ -83,6 +96,10 @@ def my_delegations(services: Svc, actor: CurrentActor) -> list[DelegationOut]:
 @router.post(
     "/accounts/{person_id}/deactivation",
     summary="Отключить учётную запись (администратор): её токены перестают действовать сразу",
+    description="Вызывает администратор. Учётная запись отключается, её токены перестают "
+    "действовать сразу, вход закрыт; загрузка списков её не включает. Причина обязательна и "
+    "попадает в аудит. Ошибки: 401; 403 forbidden; 404 not-found; 422 — причина; 413 "
+    "payload-too-large; 503 store-busy.",
 )
 def deactivate(
     services: Svc, actor: CurrentActor, person_id: str, body: DeactivationIn
@@ -97,6 +114,9 @@ def deactivate(
 @router.post(
     "/accounts/{person_id}/reactivation",
     summary="Снова включить отключённую учётную запись (администратор)",
+    description="Вызывает администратор. Отключённая учётная запись снова может входить. Причина "
+    "обязательна и попадает в аудит. Ошибки: 401; 403 forbidden; 404 not-found; 422 — причина; "
+    "413 payload-too-large; 503 store-busy.",
 )
 def reactivate(
     services: Svc, actor: CurrentActor, person_id: str, body: DeactivationIn
@@ -109,7 +129,12 @@ def reactivate(
 
 
 @router.get(
-    "/security-log", summary="Журнал безопасности: отказы и неудачные входы (администратор)"
+    "/security-log",
+    summary="Журнал безопасности: отказы и неудачные входы (администратор)",
+    description="Вызывает администратор. Отказы в доступе, неудачные входы, блокировки, смены "
+    "паролей, отключения учётных записей своей организации — новые сначала; before — страница "
+    "раньше этого момента. Ошибки: 401; 403 forbidden — не администратор; 422 — параметры; 503 "
+    "store-busy.",
 )
 def security_log(
     services: Svc,

@@ -50,6 +50,13 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_model=GradebookOut,
     responses=EXPORT_RESPONSES,
     summary="Страница журнала группы по предмету за период",
+    description="Страница журнала: уроки периода по датам, отметки и пропуски, среднее и "
+    "средневзвешенное, результат аттестации. Формат json, csv или xlsx (параметр format или "
+    "заголовок Accept); as_of — каким отчёт был тогда; min_position — дождаться своей записи (до "
+    "2 с, иначе complete=false). Вызывают: администратор, директор, заместитель директора — все "
+    "группы; преподаватель — свои группы и предметы; куратор — свою группу; архивист — только "
+    "закрытые годы. Ошибки: 401; 403 forbidden — группа или предмет не ваши; 404 not-found — нет "
+    "группы, года или периода; 422 — неверные параметры; 503 store-busy.",
 )
 def get_gradebook(
     request: Request,
@@ -109,6 +116,12 @@ def get_gradebook(
     response_model=AttendanceOut,
     responses=EXPORT_RESPONSES,
     summary="Посещаемость группы за период",
+    description="Посещаемость группы за период: пропущенные уроки по кодам и источникам и "
+    "пропуски «Н» без причины старше unexplained_days дней. Формат json, csv или xlsx; as_of, "
+    "min_position — как у журнала. Вызывают: администратор, директор, заместитель директора — все "
+    "группы; преподаватель — свои группы и предметы; куратор — свою группу; архивист — только "
+    "закрытые годы. Ошибки: 401; 403 forbidden — группа или предмет не ваши; 404 not-found — нет "
+    "группы, года или периода; 422 — неверные параметры; 503 store-busy.",
 )
 def get_attendance(
     request: Request,
@@ -166,6 +179,11 @@ def get_attendance(
     response_model=SummarySheetOut,
     responses=EXPORT_RESPONSES,
     summary="Сводная ведомость итоговых отметок",
+    description="Итоговые отметки группы по предметам за год; explain=true объясняет каждую "
+    "(среднее текущих, правило). Формат json, csv или xlsx. Вызывают: администратор, директор, "
+    "заместитель директора — все группы; куратор — свою группу; архивист — только закрытые годы. "
+    "Ошибки: 401; 403 forbidden — группа или предмет не ваши; 404 not-found — нет группы, года "
+    "или периода; 422 — неверные параметры; 503 store-busy.",
 )
 def get_summary_sheet(
     request: Request,
@@ -228,7 +246,16 @@ def get_summary_sheet(
     )
 
 
-@router.get("/monitoring", response_model=MonitoringOut, summary="Мониторинг ведения журнала")
+@router.get(
+    "/monitoring",
+    response_model=MonitoringOut,
+    summary="Мониторинг ведения журнала",
+    description="Показатели ведения журнала группы за период: кто из преподавателей ведёт журнал, "
+    "обучающиеся без отметок и с одной отметкой, уроки с темой и заданием, задолженности, "
+    "подтверждения родителей. Вызывают: администратор, директор, заместитель директора — все "
+    "группы; куратор — свою группу. Ошибки: 401; 403 forbidden — группа или предмет не ваши; 404 "
+    "not-found — нет группы, года или периода; 422 — неверные параметры; 503 store-busy.",
+)
 def get_monitoring(
     services: Svc,
     actor: CurrentActor,
@@ -254,6 +281,9 @@ def get_monitoring(
     "/students/{student_id}/diary-acknowledgements",
     status_code=201,
     summary="Родитель подтверждает просмотр дневника",
+    description="Вызывают родитель и доверенное лицо — для своих детей. Записывает, что дневник "
+    "просмотрен (учитывается в мониторинге). Тела нет. Ошибки: 401; 403 forbidden — обучающийся "
+    "не ваш; 404 not-found; 409 year-closed; 413 payload-too-large; 503 store-busy.",
 )
 def acknowledge_diary(services: Svc, actor: CurrentActor, student_id: str) -> dict[str, Any]:
     w = services.journal.acknowledge_diary(actor, student_id)

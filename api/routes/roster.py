@@ -41,7 +41,9 @@ class ImportResultOut(ImportOut):
     "dry_run=true: тот же расчёт без записи (что добавится, переместится, удалится). Документ, "
     "удаляющий больше десятой части обучающихся или групп года, принимается только с "
     "force=true, иначе 422 import-too-destructive. Отключённые администратором учётные записи "
-    "загрузка не включает: они перечислены в conflicts.",
+    "загрузка не включает: они перечислены в conflicts. Вызывает администратор. Ошибки: 401; "
+    "403 forbidden — не администратор; 413 payload-too-large — документ больше лимита загрузки; "
+    "422 validation-error — документ не прошёл проверку; 503 store-busy — ничего не записано.",
     openapi_extra={
         "requestBody": {
             "content": {"application/json": {"schema": RosterDocument.model_json_schema()}},

@@ -271,6 +271,7 @@ def resign_with(key: Ed25519PrivateKey) -> Callable[[dict[str, bytes]], None]:
         members["manifest-sha256.txt.sig"] = key.sign(members["manifest-sha256.txt"])
         rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt")
         rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt.sig")
+        members["tagmanifest-sha256.txt.sig"] = key.sign(members["tagmanifest-sha256.txt"])
 
     return change
 
@@ -382,6 +383,7 @@ def test_readme_steps_with_sha256sum_and_openssl(
             "sha256sum -c manifest-sha256.txt",
             "sha256sum -c tagmanifest-sha256.txt",
             sig_check.format("manifest-sha256.txt", "manifest-sha256.txt.sig"),
+            sig_check.format("tagmanifest-sha256.txt", "tagmanifest-sha256.txt.sig"),
             sig_check.format("data/manifest.json", "data/manifest.json.sig"),
         ]
     ), commands

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import pikepdf
 import pikepdf.pdfa
@@ -212,12 +213,54 @@ def test_summary_sheet_is_pdfa_2b_with_embedded_fonts(sheet_pdf: bytes) -> None:
     assert_fonts_embedded(sheet_pdf)
 
 
-def test_document_metadata_is_russian_and_names_ejournal(sheet_pdf: bytes) -> None:
+CLOSED_AT = datetime(2027, 6, 30, 17, 45, 12, tzinfo=timezone(timedelta(hours=5)))
+
+
+def test_document_metadata_names_the_organisation_and_ejournal(sheet_pdf: bytes) -> None:
     with pikepdf.open(io.BytesIO(sheet_pdf)) as pdf:
-        assert str(pdf.docinfo["/Author"]) == "ejournal"
+        assert str(pdf.docinfo["/Author"]) == HEADING.organisation
+        assert str(pdf.docinfo["/Creator"]) == "ejournal"
         assert "Сводная ведомость итоговых отметок" in str(pdf.docinfo["/Title"])
         meta = pdf.open_metadata()
         assert "ХТ-21" in str(meta.get("dc:title"))
+
+
+@pytest.mark.parametrize("render", ["sheet", "journal"])
+def test_the_same_close_time_gives_the_same_bytes(render: str) -> None:
+    def make() -> bytes:
+        if render == "sheet":
+            return summary_sheet_pdf(SHEET, at=CLOSED_AT)
+        return group_journal_pdf(SMALL_JOURNAL, at=CLOSED_AT)
+
+    first = make()
+    time.sleep(1.1)  # a second later: nothing of "now" may get in
+    assert make() == first
+    assert_pdfa_2b(first)
+    other = summary_sheet_pdf(SHEET, at=CLOSED_AT + timedelta(days=1))
+    assert other != summary_sheet_pdf(SHEET, at=CLOSED_AT)
+
+
+def test_every_date_inside_is_the_close_time() -> None:
+    data = summary_sheet_pdf(SHEET, at=CLOSED_AT)
+    reader = PdfReader(io.BytesIO(data))
+    info = reader.metadata
+    assert info is not None
+    assert info.title and "Сводная ведомость итоговых отметок" in info.title
+    assert info.author == HEADING.organisation
+    assert info.creation_date == CLOSED_AT
+    assert info.modification_date == CLOSED_AT
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        meta = pdf.open_metadata()
+        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+            assert datetime.fromisoformat(str(meta.get(key))) == CLOSED_AT, key
+    assert b"2000" not in data.split(b"<x:xmpmeta")[1].split(b"</x:xmpmeta>")[0]
+
+
+def test_without_a_close_time_the_date_is_now() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    info = PdfReader(io.BytesIO(summary_sheet_pdf(EMPTY_JOURNAL.summary))).metadata
+    assert info is not None and info.creation_date is not None
+    assert info.creation_date >= before
 
 
 def test_group_journal_shows_roster_marks_topics_and_attendance(journal_pdf: bytes) -> None:
@@ -313,3 +356,46 @@ def test_mismatched_rows_are_refused() -> None:
     no_topics = JournalPage("Химия", "1 семестр", [], ["01.09 №1"], [], [])
     with pytest.raises(ValueError, match="0 topics for 1 lessons"):
         group_journal_pdf(GroupJournal(HEADING, [], [no_topics], [], SummarySheet(HEADING, [], [])))
+
+
+def test_the_directors_name_is_on_the_signature_line() -> None:
+    heading = Heading(
+        "Техникум", "2026/2027", "ХТ-21", "30.06.2027", director="Иванов Иван Иванович"
+    )
+    text = flat(text_of(summary_sheet_pdf(SummarySheet(heading, SUBJECTS, SHEET.rows))))
+    assert "Директор ____________________ / Иванов Иван Иванович /" in text
+
+
+def test_the_summary_table_uses_the_pages_width() -> None:
+    printing._register_fonts()
+    [table] = [f for f in printing._summary_tables(SHEET) if isinstance(f, Table)]
+    width, _ = table.wrap(printing.FRAME_WIDTH, 10_000)
+    assert abs(width - printing.FRAME_WIDTH) < 0.01
+
+
+def test_homework_is_printed_beside_the_topics() -> None:
+    page = journal_page("Химия", STUDENTS, 3)
+    with_homework = JournalPage(
+        page.subject,
+        page.period,
+        page.teachers,
+        page.columns,
+        page.topics,
+        page.rows,
+        homework=["§ 1, задачи 1–3", "", "§ 2"],
+    )
+    data = group_journal_pdf(GroupJournal(HEADING, [], [with_homework], [], SHEET))
+    text = flat(text_of(data))
+    assert "Домашнее задание" in text
+    assert "§ 1, задачи 1–3" in text and "§ 2" in text
+    assert_pdfa_2b(data)
+
+
+def test_an_empty_period_is_not_printed() -> None:
+    empty = JournalPage(
+        "Астрономия", "2 семестр", [], [], [], [JournalRow(STUDENTS[0], [], None, None)]
+    )
+    full = journal_page("Химия", STUDENTS, 3)
+    text = flat(text_of(group_journal_pdf(GroupJournal(HEADING, [], [empty, full], [], SHEET))))
+    assert "Химия — 1 семестр" in text
+    assert "Астрономия" not in text

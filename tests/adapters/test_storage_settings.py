@@ -39,3 +39,22 @@ def test_default_is_the_embedded_store() -> None:
 def test_unknown_url_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         eventsourcing_env(Settings(database_url="mysql://x"))
+
+
+def test_a_read_inside_a_read_on_sqlite_is_served_not_refused(tmp_path) -> None:
+    """A lookup made while another read of the same thread is open (e.g. a reference check
+    inside a report query) must not fail with «cannot start a transaction within a
+    transaction» (seen as a flaky 503 on /monitoring)."""
+    from adapters.sql import SQLiteDatabase
+
+    db = SQLiteDatabase(str(tmp_path / "nested.db"))
+    with db.transaction() as cur:
+        cur.execute("CREATE TABLE t (x INTEGER)")
+        cur.execute("INSERT INTO t VALUES (1)")
+    with db.read() as outer:
+        outer.execute("SELECT x FROM t")
+        with db.read() as inner:
+            inner.execute("SELECT COUNT(*) FROM t")
+            assert inner.fetchone()[0] == 1
+        assert outer.fetchone()[0] == 1
+    db.close()

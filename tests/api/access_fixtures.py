@@ -749,6 +749,24 @@ def _archive_export(w: World, k: Kind, b: Bundle) -> Call:
     return Call("GET", f"/api/v1/archives/{YEAR}/export")
 
 
+@template("POST", "/api/v1/archives/{year_id}/export-jobs", per_bundle=False)
+def _export_job_start(w: World, k: Kind, b: Bundle) -> Call:
+    # Open year: 409 year-open for the administration, 403 for the archivist.
+    return Call("POST", f"/api/v1/archives/{YEAR}/export-jobs")
+
+
+@template("GET", "/api/v1/archives/{year_id}/export-jobs/{job_id}", per_bundle=False)
+def _export_job_status(w: World, k: Kind, b: Bundle) -> Call:
+    # A real job once the year is closed (started by the deputy); before, the year's check
+    # answers first (409 year-open / 403), whatever the id.
+    started = w.client.post(
+        f"/api/v1/archives/{YEAR}/export-jobs",
+        headers={"Authorization": f"Bearer {w.token(str(KIND_USERS['deputy']))}"},
+    )
+    job_id = started.json()["job_id"] if started.is_success else "0" * 32
+    return Call("GET", f"/api/v1/archives/{YEAR}/export-jobs/{job_id}")
+
+
 @template("POST", "/api/v1/years/{year_id}/close", per_bundle=False, last=True)
 def _close_year(w: World, k: Kind, b: Bundle) -> Call:
     return Call("POST", f"/api/v1/years/{YEAR}/close", json={"reason": "тест"})

@@ -273,12 +273,13 @@ def test_gradebook_as_csv_and_xlsx(api: Api, marked: int) -> None:
     table = read_csv(r.content)
     header = table[0]
     assert header[0] == "ФИО"
-    assert "2026-09-02 №1" in header
+    assert "02.09.2026 №1" in header
     [s01] = [row for row in table[1:] if row[0] == S01_NAME]
     # The lesson's cell holds both marks (their order within a lesson is not promised).
-    assert sorted(s01[header.index("2026-09-02 №1")].split()) == ["4", "5"]
-    assert s01[header.index("Средний балл")] == "4.5"
-    assert s01[header.index("Средневзвешенный балл")] == "4.67"
+    assert sorted(s01[header.index("02.09.2026 №1")].split()) == ["4", "5"]
+    # Decimals with a comma, as Russian Excel reads them.
+    assert s01[header.index("Средний балл")] == "4,5"
+    assert s01[header.index("Средневзвешенный балл")] == "4,67"
     assert len(table) == 1 + len(GROUP_G1)
 
     # The Accept header chooses the same file.
@@ -299,4 +300,9 @@ def test_gradebook_as_csv_and_xlsx(api: Api, marked: int) -> None:
     [s01_row] = [row for row in rows[1:] if row[0] == S01_NAME]
     assert s01_row[rows[0].index("Средний балл")] == 4.5
     [s02_row] = [row for row in rows[1:] if row[0] == "Андреева Полина Сергеевна"]
-    assert s02_row[rows[0].index("2026-09-02 №1")] == "н"
+    lesson = rows[0].index("02.09.2026 №1")
+    assert s02_row[lesson] == "н"
+    # Each of the lesson's two marks is a number in its own cell (the header spans both).
+    assert sorted(s01_row[lesson : lesson + 2]) == [4, 5]
+    assert rows[0][lesson + 1] is None
+    assert sheet.freeze_panes == "B2"

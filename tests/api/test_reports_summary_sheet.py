@@ -167,9 +167,10 @@ def test_summary_sheet_as_xlsx_and_csv(api: Api, semester: int) -> None:
     assert header[0] == "ФИО"
     assert sorted(header[1:]) == sorted(SUBJECTS.values())
     [s01] = [row for row in rows[1:] if row[0] == S01_NAME]
-    assert s01[header.index("Химия")] == "5"
-    assert s01[header.index("Математика")] == "5"
-    assert s01[header.index("История")] == "3"
+    # Marks are numbers.
+    assert s01[header.index("Химия")] == 5
+    assert s01[header.index("Математика")] == 5
+    assert s01[header.index("История")] == 3
     assert len(rows) == 1 + 25
 
     r = get_sheet(api, h, semester, format="csv")
