@@ -145,14 +145,25 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    address = f"http://{host}:{port}/"
     if count == 1:
         from api.app import create_app
 
+        app = create_app(settings)
         # proxy_headers=False: X-Forwarded-For is read only from EJOURNAL_TRUSTED_PROXIES
         # (api/client_address.py), never from uvicorn's default 127.0.0.1.
-        uvicorn.run(
-            create_app(settings), host=host, port=port, log_config=None, proxy_headers=False
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False)
         )
+        original_startup = server.startup
+
+        async def startup(sockets: Any = None) -> None:
+            await original_startup(sockets=sockets)
+            if server.started:
+                _ready(address, 1)
+
+        server.startup = startup  # type: ignore[method-assign]
+        server.run()
         return
     # Workers would race to generate var/secret_key and sign tokens with different secrets.
     settings.signing_secret()
@@ -172,7 +183,17 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
     bound = config.bind_socket()
     sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
     sock.set_inheritable(True)
+    # The socket is listening: connections wait in its queue while the workers start.
+    _ready(address, count)
     Multiprocess(config, sockets=[sock]).run()
+
+
+def _ready(address: str, count: int) -> None:
+    console.print(
+        f"[green]Журнал работает: {address}[/green] (процессов: {count}); вход — логин и пароль "
+        "из списков (пример: sokolova / demo-password-2025 после "
+        "«ejournal import examples/roster.json»). Остановить: Ctrl+C"
+    )
 
 
 @cli.command("import")

@@ -277,8 +277,19 @@ def test_uvicorn_never_rewrites_the_client_itself(
         def run(self) -> None:
             seen["ran"] = True
 
+    class Server:  # the one-process path: uvicorn.Server(uvicorn.Config(app, ...))
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen["proxy_headers"] = config.proxy_headers
+            self.started = False
+
+        async def startup(self, sockets: Any = None) -> None:
+            self.started = True
+
+        def run(self) -> None:
+            seen["ran"] = True
+
     monkeypatch.setattr(api.app, "create_app", lambda settings: "app")
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, ran=True))
+    monkeypatch.setattr(uvicorn, "Server", Server)
     monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
     _serve(imported.settings, "127.0.0.1", 0, workers)
     assert seen["ran"] and seen["proxy_headers"] is False
