@@ -7,7 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from adapters.report_tables import attendance_table, gradebook_table, summary_table
+from adapters.report_tables import (
+    attendance_table,
+    gradebook_table,
+    summary_table,
+    table_caption,
+)
 from adapters.text import Ident, Moment, Position, SaneDate
 from api.deps import CurrentActor, Svc
 from api.exports import table_response, wanted
@@ -106,8 +111,9 @@ def get_gradebook(
     fmt = wanted(request, format)
     if fmt == "json":
         return out
+    caption = _caption(services, actor, report.year, group_id, subject_id, period_id)
     return table_response(
-        fmt, gradebook_table(book, names), f"журнал-{group_id}-{subject_id}-{period_id}"
+        fmt, gradebook_table(book, names, caption), f"журнал-{group_id}-{subject_id}-{period_id}"
     )
 
 
@@ -169,8 +175,11 @@ def get_attendance(
     fmt = wanted(request, format)
     if fmt == "json":
         return out
+    caption = _caption(services, actor, report.year, group_id)
     return table_response(
-        fmt, attendance_table(body, names), f"посещаемость-{group_id}-{from_date}-{to_date}"
+        fmt,
+        attendance_table(body, names, caption),
+        f"посещаемость-{group_id}-{from_date}-{to_date}",
     )
 
 
@@ -241,8 +250,33 @@ def get_summary_sheet(
         return out
     return table_response(
         fmt,
-        summary_table(report.body, out.subjects, names),
+        summary_table(
+            report.body, out.subjects, names, _caption(services, actor, report.year, group_id)
+        ),
         f"сводная-ведомость-{year_id}-{group_id}",
+    )
+
+
+def _caption(
+    services: Any,
+    actor: Any,
+    year: Any,
+    group_id: str,
+    subject_id: str | None = None,
+    period_id: str | None = None,
+) -> str:
+    """The XLSX title row: organisation, group, subject and period by their names."""
+    org = services.journal.organisation(actor.org_id)
+    group = year.groups.get(group_id) if year is not None else None
+    periods = year.periods_of(subject_id) if year is not None and subject_id else {}
+    period = periods.get(period_id) if period_id else None
+    return table_caption(
+        org.name if org is not None else actor.org_id,
+        group.name if group is not None else group_id,
+        (org.subjects.get(subject_id, subject_id) if org is not None else subject_id)
+        if subject_id
+        else None,
+        period.name if period is not None else period_id,
     )
 
 

@@ -120,10 +120,11 @@ def test_gradebook_csv_and_xlsx_neutralise_a_students_name(api: Api) -> None:
     assert_no_formula(r.content)
     sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
-    [cell] = [row[0] for row in sheet.iter_rows(min_row=2) if row[0].value == EVIL_NAME]
+    # Row 1 is the title (organisation, group, subject, period), row 2 the header.
+    [cell] = [row[0] for row in sheet.iter_rows(min_row=3) if row[0].value == EVIL_NAME]
     assert cell.data_type == "s"
-    header = [c.value for c in sheet[1]]
-    [row] = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == EVIL_NAME]
+    header = [c.value for c in sheet[2]]
+    [row] = [r for r in sheet.iter_rows(min_row=3, values_only=True) if r[0] == EVIL_NAME]
     assert row[header.index("Средний балл")] == 5
 
 

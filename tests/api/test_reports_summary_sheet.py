@@ -163,6 +163,8 @@ def test_summary_sheet_as_xlsx_and_csv(api: Api, semester: int) -> None:
     )
     book = openpyxl.load_workbook(io.BytesIO(r.content))
     rows = [list(row) for row in book.active.iter_rows(values_only=True)]
+    assert "группа ХТ-21" in str(rows[0][0])  # the title row
+    rows = rows[1:]
     header = rows[0]
     assert header[0] == "ФИО"
     assert sorted(header[1:]) == sorted(SUBJECTS.values())
