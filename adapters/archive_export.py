@@ -48,6 +48,8 @@ from adapters.year_reports import YearReports
 from domain.errors import RuleViolation
 from domain.integrity import ChainBroken, ChainWalk, canonical
 from domain.reference import AcademicYear, Organisation
+from projections.gradebook import Gradebook
+from projections.summary_sheet import PeriodResult
 
 Progress = Callable[[str, int, int], None]
 
@@ -328,9 +330,13 @@ def _render_groups(
             heading=heading,
             subjects=list(subjects.values()),
             rows=[
-                (names.get(r.student_id, r.student_id), [r.results.get(s) for s in subjects])
+                (
+                    names.get(r.student_id, r.student_id),
+                    [_subject_results(r.periods.get(s, [])) for s in subjects],
+                )
                 for r in summary_rows
             ],
+            periods=[[p.name for p in reports.periods(s)] for s in subjects],
         )
         out.add(
             f"{base}/summary-sheet.pdf",
@@ -351,20 +357,18 @@ def _render_groups(
                     gradebook_table(book, names),
                     closed_at,
                 )
+                lessons = journal_columns(book)
                 pages.append(
                     printing.JournalPage(
                         subject=subject_name,
                         period=period.name,
                         teachers=teachers,
-                        columns=[
-                            f"{date.fromisoformat(c['lesson_date']):%d.%m} №{c['lesson_no']}"
-                            for c in book.columns
-                        ],
-                        topics=[str(c.get("topic") or "") for c in book.columns],
+                        columns=[_lesson_label(c) for c in lessons],
+                        topics=[str(c.get("topic") or "") for c in lessons],
                         rows=[
                             printing.JournalRow(
                                 student=names.get(r.student_id, r.student_id),
-                                cells=[lesson_cell(r.marks, r.absences, c) for c in book.columns],
+                                cells=[lesson_cell(r.marks, r.absences, c) for c in lessons],
                                 average=None if r.average is None else str(r.average),
                                 result=(r.attestation or {}).get("result"),
                             )
@@ -400,6 +404,39 @@ def _render_groups(
             journal,
         )
         progress("документы групп", done, len(groups))
+
+
+def _subject_results(periods: list[PeriodResult]) -> printing.SubjectResults:
+    """A subject's results on the printed summary sheet: each period's, and the year's (the
+    last period's that has one, as the summary sheet's final result)."""
+    shown = [printing.Result(p.result, p.computed) for p in periods]
+    year = next((r for r in reversed(shown) if r.value is not None), printing.Result(None))
+    return printing.SubjectResults(periods=shown, year=year)
+
+
+def journal_columns(book: Gradebook) -> list[dict[str, Any]]:
+    """The printed journal's lesson columns: the recorded lessons, and a (date, lesson number)
+    of every mark or absence that no lesson record has (marks recorded without a lesson), all
+    by date and number."""
+    columns = list(book.columns)
+    known = {(c["lesson_date"], c["lesson_no"]) for c in columns}
+    for row in book.rows:
+        for entry in [*row.marks, *row.absences]:
+            key = (entry["lesson_date"], entry.get("lesson_no"))
+            if key not in known:
+                known.add(key)
+                columns.append({"lesson_date": key[0], "lesson_no": key[1]})
+    if len(columns) == len(book.columns):
+        return columns
+    return sorted(
+        columns,
+        key=lambda c: (str(c["lesson_date"]), c["lesson_no"] is not None, c["lesson_no"] or 0),
+    )
+
+
+def _lesson_label(column: dict[str, Any]) -> str:
+    day = f"{date.fromisoformat(str(column['lesson_date'])):%d.%m}"
+    return day if column["lesson_no"] is None else f"{day} №{column['lesson_no']}"
 
 
 def _stay(starts_on: date, ends_on: date | None) -> str:

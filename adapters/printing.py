@@ -44,6 +44,8 @@ __all__ = [
     "Heading",
     "JournalPage",
     "JournalRow",
+    "Result",
+    "SubjectResults",
     "SummarySheet",
     "group_journal_pdf",
     "summary_sheet_pdf",
@@ -61,10 +63,39 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Result:
+    """A result on the summary sheet; `computed`: the rounded mean of the period's current
+    marks, as there is no attestation result (printed with an asterisk, see the legend)."""
+
+    value: str | None
+    computed: bool = False
+
+
+@dataclass(frozen=True)
+class SubjectResults:
+    """A student's results in a subject: one per attestation period, in order, and the year's."""
+
+    periods: list[Result]
+    year: Result
+
+
+SheetEntry: TypeAlias = str | Result | SubjectResults | None
+
+COMPUTED_MARK = "*"
+COMPUTED_LEGEND = f"{COMPUTED_MARK} — среднее текущих отметок (нет аттестационной отметки)"
+YEAR_LABEL = "Год"
+
+
+@dataclass(frozen=True)
 class SummarySheet:
+    """`rows`: per student, an entry per subject. `periods`: per subject, its attestation
+    periods' names: each subject then has a column per period and one for the year (R-ARC-1/2);
+    without `periods`, one column per subject (its final result)."""
+
     heading: Heading
     subjects: list[str]
-    rows: list[tuple[str, list[str | None]]]
+    rows: list[tuple[str, Sequence[SheetEntry]]]
+    periods: list[list[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -205,12 +236,16 @@ def _header(text: str, width: float) -> Paragraph:
 
 
 def _grid(
-    data: list[list[Any]], widths: Sequence[float], *, centred_from: int | None = None
+    data: list[list[Any]],
+    widths: Sequence[float],
+    *,
+    centred_from: int | None = None,
+    header_rows: int = 1,
 ) -> Table:
     commands: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), FONT, _BODY_SIZE),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9)),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.Color(0.9, 0.9, 0.9)),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (0, 0), (0, -1), "CENTER"),
         ("LEFTPADDING", (0, 0), (-1, -1), _PAD),
@@ -221,7 +256,11 @@ def _grid(
     if centred_from is not None:
         commands.append(("ALIGN", (centred_from, 0), (-1, -1), "CENTER"))
     return Table(
-        data, colWidths=list(widths), repeatRows=1, hAlign="LEFT", style=TableStyle(commands)
+        data,
+        colWidths=list(widths),
+        repeatRows=header_rows,
+        hAlign="LEFT",
+        style=TableStyle(commands),
     )
 
 
@@ -259,31 +298,102 @@ def _heading_block(heading: Heading, title: str) -> list[Flowable]:
     return story
 
 
+def _subject_groups(sizes: Sequence[int], limit: int) -> list[range]:
+    """Split subjects (each `sizes[i]` columns wide, never split) into the fewest tables of at
+    most *limit* columns (a wider subject alone), as evenly as that allows."""
+
+    def greedy(cap: int) -> list[range]:
+        parts: list[range] = []
+        start, used = 0, 0
+        for index, size in enumerate(sizes):
+            if index > start and used + size > cap:
+                parts.append(range(start, index))
+                start, used = index, 0
+            used += size
+        parts.append(range(start, len(sizes)))
+        return parts
+
+    fewest = greedy(limit)
+    total = sum(sizes)
+    for cap in range(max(1, math.ceil(total / len(fewest))), limit):
+        even = greedy(cap)
+        if len(even) == len(fewest):
+            return even
+    return fewest
+
+
+def _shown(result: Result | str | None) -> str | None:
+    if isinstance(result, Result):
+        if result.computed and result.value:
+            return f"{result.value}{COMPUTED_MARK}"
+        return result.value
+    return result
+
+
+def _subject_cells(entry: SheetEntry, periods: int) -> list[Result | str | None]:
+    """The subject's cells in a row: its periods' results, then the year's."""
+    if isinstance(entry, SubjectResults):
+        if len(entry.periods) != periods:
+            raise ValueError(f"{len(entry.periods)} period results for {periods} periods")
+        return [*entry.periods, entry.year]
+    return [*([None] * periods), entry]
+
+
 def _summary_tables(sheet: SummarySheet) -> list[Flowable]:
     for name, results in sheet.rows:
         if len(results) != len(sheet.subjects):
             raise ValueError(f"{name}: {len(results)} results for {len(sheet.subjects)} subjects")
+    if sheet.periods and len(sheet.periods) != len(sheet.subjects):
+        raise ValueError(f"{len(sheet.periods)} period lists for {len(sheet.subjects)} subjects")
+    split = bool(sheet.periods)  # a column per period and the year's under each subject
+    labels = [[*p, YEAR_LABEL] for p in sheet.periods] if split else [[""] for _ in sheet.subjects]
+    cells = [
+        [_subject_cells(entry, len(labels[i]) - 1) for i, entry in enumerate(results)]
+        for _, results in sheet.rows
+    ]
     room = FRAME_WIDTH - _NUMBER_W - _SHEET_NAME_W
-    parts = _chunks(len(sheet.subjects), max(1, int(room // _SUBJECT_MIN_W)))
+    parts = _subject_groups([len(x) for x in labels], max(1, int(room // _SUBJECT_MIN_W)))
     story: list[Flowable] = []
+    computed = False
     for part in parts:
-        width = min(_SUBJECT_MAX_W, room / len(part)) if len(part) else _SUBJECT_MAX_W
+        columns = sum(len(labels[i]) for i in part)
+        width = min(_SUBJECT_MAX_W, room / columns) if columns else _SUBJECT_MAX_W
         # The names' column takes what the subjects leave: the table spans the page.
-        name_w = FRAME_WIDTH - _NUMBER_W - width * len(part)
-        widths = [_NUMBER_W, name_w] + [width] * len(part)
-        data: list[list[Any]] = [
-            [_header("№", _NUMBER_W), _header("ФИО обучающегося", name_w)]
-            + [_header(sheet.subjects[i], width) for i in part]
-        ]
-        for number, (name, results) in enumerate(sheet.rows, start=1):
-            data.append(
-                [str(number), _fit(name, name_w, _CELL_LEFT, shrink=False)]
-                + [_fit(results[i], width, _CELL_CENTRE, shrink=True) for i in part]
-            )
+        name_w = FRAME_WIDTH - _NUMBER_W - width * columns
+        widths = [_NUMBER_W, name_w] + [width] * columns
+        top: list[Any] = [_header("№", _NUMBER_W), _header("ФИО обучающегося", name_w)]
+        under: list[Any] = ["", ""]
+        spans: list[tuple[Any, ...]] = []
+        column = 2
+        for i in part:
+            count = len(labels[i])
+            top += [_header(sheet.subjects[i], width * count)] + [""] * (count - 1)
+            under += [_header(label, width) for label in labels[i]]
+            if count > 1:
+                spans.append(("SPAN", (column, 0), (column + count - 1, 0)))
+            column += count
+        data: list[list[Any]] = [top, under] if split else [top]
+        for number, (name, _) in enumerate(sheet.rows, start=1):
+            line: list[Any] = [str(number), _fit(name, name_w, _CELL_LEFT, shrink=False)]
+            for i in part:
+                for result in cells[number - 1][i]:
+                    computed = computed or (
+                        isinstance(result, Result) and result.computed and bool(result.value)
+                    )
+                    line.append(_fit(_shown(result), width, _CELL_CENTRE, shrink=True))
+            data.append(line)
+        if split:
+            spans += [("SPAN", (0, 0), (0, 1)), ("SPAN", (1, 0), (1, 1))]
         if len(parts) > 1:
             story.append(_range_caption("Предметы", part, len(sheet.subjects)))
-        story.append(_grid(data, widths, centred_from=2))
+        table = _grid(data, widths, centred_from=2, header_rows=2 if split else 1)
+        if spans:
+            table.setStyle(TableStyle(spans))
+        story.append(table)
         story.append(Spacer(1, 4 * mm))
+    if computed:
+        story.append(Paragraph(escape(COMPUTED_LEGEND), _LINE))
+        story.append(Spacer(1, 2 * mm))
     return story
 
 

@@ -541,3 +541,37 @@ def test_archive_verify_rejects_a_file_that_is_not_a_zip(tmp_path: Path) -> None
     junk.write_bytes(b"not a zip at all")
     result = run(["archive", "verify", str(junk)])
     assert result.exit_code == 1 and "не читается как zip" in said(result)
+
+
+# --- the printed documents of the archive ---------------------------------------------------
+
+
+def pdf_text(path: Path) -> str:
+    import pypdf
+
+    return " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(path).pages)
+
+
+def test_printed_documents_from_marks_without_lessons(
+    api: Api, clock: FixedClock, imported: Services, tmp_path: Path
+) -> None:
+    """Marks and an absence recorded without POST /lessons still get their lesson columns in
+    the printed journal; the summary sheet has a column per period and the year, a mean of
+    current marks (no attestation) marked and explained."""
+    close_with_correction(api, clock)
+    root = unzip(export_here(imported, tmp_path / "out.zip"), tmp_path / "bag")
+    journal = pdf_text(root / "data" / "groups" / "g1" / "journal.pdf")
+    page = journal[journal.index("Математика — 1 семестр") : journal.index("Посещаемость")]
+    # The marks' and the absence's day is a column, with their values in it.
+    assert "№ ФИО 02.09 Ср. балл Итог" in page, page
+    assert f"{S01} 4 4.00" in page, page  # the corrected mark
+    assert "Андреева Полина Сергеевна 5 5.00" in page, page
+    assert "Баранов Кирилл Дмитриевич н" in page, page
+    assert "Даты и темы уроков Дата Тема урока Дата Тема урока 02.09 " in page, page
+
+    sheet = pdf_text(root / "data" / "groups" / "g1" / "summary-sheet.pdf")
+    assert "1 семестр 2 семестр Год" in sheet, sheet
+    assert sheet.count("Год") == 4, sheet  # a year column under each of the four subjects
+    # s01's math: no attestation, the mean of the 1st semester's marks, and so the year's.
+    assert f"{S01} 4* 4*" in sheet, sheet
+    assert "* — среднее текущих отметок (нет аттестационной отметки)" in sheet, sheet

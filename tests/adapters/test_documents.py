@@ -194,3 +194,29 @@ def test_lesson_cell_is_the_printed_text() -> None:
     [s01, _] = book().rows
     cell = lesson_cell(s01.marks, s01.absences, book().columns[0])
     assert cell == "5 4" and cell.split() == ["5", "4"]
+
+
+def test_journal_columns_add_the_days_of_marks_and_absences_without_lessons() -> None:
+    from adapters.archive_export import journal_columns
+
+    lesson = {"lesson_id": "l1", "lesson_date": "2026-09-03", "lesson_no": 2, "topic": "Тема"}
+    row = GradebookRow(
+        "s01",
+        marks=[
+            {"lesson_date": "2026-09-03", "lesson_no": 2, "value": 5},  # the lesson's
+            {"lesson_date": "2026-09-10", "lesson_no": 1, "value": 4},
+            {"lesson_date": "2026-09-01", "lesson_no": None, "value": 3},
+        ],
+        absences=[{"lesson_date": "2026-09-10", "lesson_no": 1, "code": "Н"}],
+    )
+    other = GradebookRow("s02", absences=[{"lesson_date": "2026-09-03", "lesson_no": 1}])
+    columns = journal_columns(Gradebook([lesson], [row, other]))
+    assert [(c["lesson_date"], c["lesson_no"]) for c in columns] == [
+        ("2026-09-01", None),
+        ("2026-09-03", 1),
+        ("2026-09-03", 2),
+        ("2026-09-10", 1),
+    ]
+    assert columns[2] is lesson
+    assert [lesson_cell(row.marks, row.absences, c) for c in columns] == ["3", "", "5", "4"]
+    assert journal_columns(Gradebook([lesson], [])) == [lesson]

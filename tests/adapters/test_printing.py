@@ -22,6 +22,8 @@ from adapters.printing import (
     Heading,
     JournalPage,
     JournalRow,
+    Result,
+    SubjectResults,
     SummarySheet,
     group_journal_pdf,
     summary_sheet_pdf,
@@ -399,3 +401,90 @@ def test_an_empty_period_is_not_printed() -> None:
     text = flat(text_of(group_journal_pdf(GroupJournal(HEADING, [], [empty, full], [], SHEET))))
     assert "Химия — 1 семестр" in text
     assert "Астрономия" not in text
+
+
+PERIODS = [["1 семестр", "2 семестр"], ["1 семестр", "2 семестр"], ["Год. зачёт"]]
+
+
+def by_period(chemistry: list[Result], it: list[Result], sport: Result) -> list[SubjectResults]:
+    def year(results: list[Result]) -> Result:
+        return next((r for r in reversed(results) if r.value), Result(None))
+
+    return [
+        SubjectResults(chemistry, year(chemistry)),
+        SubjectResults(it, year(it)),
+        SubjectResults([sport], sport),
+    ]
+
+
+PERIOD_SHEET = SummarySheet(
+    heading=HEADING,
+    subjects=SUBJECTS,
+    rows=[
+        (
+            STUDENTS[0],
+            by_period(
+                [Result("5"), Result("4", computed=True)],
+                [Result("зачтено"), Result("зачтено")],
+                Result("5"),
+            ),
+        ),
+        (
+            STUDENTS[1],
+            by_period([Result("3", computed=True), Result(None)], [Result(None)] * 2, Result(None)),
+        ),
+    ],
+    periods=PERIODS,
+)
+
+
+def test_summary_sheet_has_a_column_per_period_and_the_year() -> None:
+    text = flat(text_of(summary_sheet_pdf(PERIOD_SHEET)))
+    assert "1 семестр 2 семестр Год" in text
+    assert "Год. зачёт Год" in text
+    assert text.count("Год") == 4  # the year's column under each subject, and «Год. зачёт»
+    # Per subject its periods, then the year: a computed mean carries the asterisk.
+    assert f"{STUDENTS[0]} 5 4* 4* зачтено зачтено зачтено 5 5" in text
+    assert f"{STUDENTS[1]} 3* 3*" in text
+    assert "* — среднее текущих отметок (нет аттестационной отметки)" in text
+    assert "None" not in text
+
+
+def test_no_legend_without_computed_means() -> None:
+    attested = SummarySheet(
+        HEADING,
+        SUBJECTS,
+        [(STUDENTS[0], by_period([Result("5")] * 2, [Result("зачтено")] * 2, Result("4")))],
+        PERIODS,
+    )
+    text = flat(text_of(summary_sheet_pdf(attested)))
+    assert "1 семестр 2 семестр Год" in text
+    assert "среднее текущих отметок" not in text and "*" not in text
+
+
+def test_a_wide_period_sheet_keeps_each_subject_whole_within_the_page() -> None:
+    printing._register_fonts()
+    subjects = [f"Предмет {i}" for i in range(12)]
+    periods = [["1 семестр", "2 семестр"]] * 12
+    entry = SubjectResults([Result("5"), Result("не зачтено", computed=True)], Result("4"))
+    sheet = SummarySheet(HEADING, subjects, [(s, [entry] * 12) for s in STUDENTS], periods)
+    flowables = printing._summary_tables(sheet)
+    tables = [f for f in flowables if isinstance(f, Table)]
+    assert len(tables) == 2  # 36 columns: two tables of six subjects
+    for table in tables:
+        assert (len(table._colWidths) - 2) % 3 == 0  # no subject split between tables
+        width, _ = table.wrap(printing.FRAME_WIDTH, 10_000)
+        assert width <= printing.FRAME_WIDTH + 0.01
+    text = flat(text_of(summary_sheet_pdf(sheet)))
+    assert "Предметы 1–6 из 12" in text and "Предметы 7–12 из 12" in text
+    assert_pdfa_2b(summary_sheet_pdf(sheet))
+
+
+def test_period_results_must_match_the_periods() -> None:
+    entry = SubjectResults([Result("5")], Result("5"))
+    with pytest.raises(ValueError, match="1 period results for 2 periods"):
+        summary_sheet_pdf(
+            SummarySheet(HEADING, ["Химия"], [(STUDENTS[0], [entry])], [["1 семестр", "2 семестр"]])
+        )
+    with pytest.raises(ValueError, match="1 period lists for 2 subjects"):
+        summary_sheet_pdf(SummarySheet(HEADING, ["Химия", "Физика"], [], [["1 семестр"]]))
