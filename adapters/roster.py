@@ -37,89 +37,192 @@ class _Model(BaseModel):
 
 
 class OrganizationDoc(_Model):
-    id: Ident
-    name: Name
+    id: Ident = Field(description="Идентификатор организации во внешней системе (до 64 символов)")
+    name: Name = Field(description="Название организации (1–200 символов)")
     # IANA time zone of the organisation's day (e.g. "Asia/Yekaterinburg" for Perm);
     # optional: the deployment's EJOURNAL_TIMEZONE otherwise.
-    timezone: ShortText | None = None
+    timezone: ShortText | None = Field(
+        default=None,
+        description="Часовой пояс организации, имя IANA (например, «Asia/Yekaterinburg»); "
+        "не указан — часовой пояс развёртывания (EJOURNAL_TIMEZONE)",
+    )
 
 
 class PeriodDoc(_Model):
-    id: Ident
-    name: Name
-    starts_on: SaneDate
-    ends_on: SaneDate
+    id: Ident = Field(
+        description="Идентификатор периода аттестации, например «S1» (до 64 символов)"
+    )
+    name: Name = Field(description="Название периода, например «1 семестр» (1–200 символов)")
+    starts_on: SaneDate = Field(
+        description="Первый день периода, ГГГГ-ММ-ДД (в пределах учебного года)"
+    )
+    ends_on: SaneDate = Field(
+        description="Последний день периода, ГГГГ-ММ-ДД "
+        "(не раньше начала, в пределах учебного года)"
+    )
 
 
 class RulesDoc(_Model):
-    current_mark_days: int = Field(default=7, ge=0, le=366)
-    attestation_mark_days: int = Field(default=0, ge=0, le=366)
-    lowest_mark: int = Field(default=2, ge=1, le=2)
-    weights: dict[Ident, int] = Field(default_factory=dict, max_length=len(WORK_KINDS))
-    rounding: Literal["half_up", "half_even"] = "half_up"
+    current_mark_days: int = Field(
+        default=7,
+        ge=0,
+        le=366,
+        description="Сколько дней после даты урока преподаватель ещё может поставить или "
+        "исправить текущую отметку (R-MARK-2), 0–366",
+    )
+    attestation_mark_days: int = Field(
+        default=0,
+        ge=0,
+        le=366,
+        description="Сколько дней после конца периода ещё можно выставить итог аттестации "
+        "(R-ATT-4), 0–366",
+    )
+    lowest_mark: int = Field(default=2, ge=1, le=2, description="Низшая отметка шкалы: 1 или 2")
+    weights: dict[Ident, int] = Field(
+        default_factory=dict,
+        max_length=len(WORK_KINDS),
+        description="Вес отметки по виду работы (oral, written, test, control, lab, practical, "
+        "homework, monitoring), целое не меньше 1; не указан — 1. Вес фиксируется на отметке "
+        "при записи",
+    )
+    rounding: Literal["half_up", "half_even"] = Field(
+        default="half_up",
+        description="Округление вычисленной итоговой отметки (R-ATT-5): half_up — 3,5 → 4, "
+        "half_even — половина к чётному",
+    )
 
 
 class YearDoc(_Model):
-    id: Ident
-    starts_on: SaneDate
-    ends_on: SaneDate
-    periods: list[PeriodDoc] = Field(default_factory=list, max_length=50)
-    rules: RulesDoc = Field(default_factory=RulesDoc)
+    id: Ident = Field(
+        description="Идентификатор учебного года, например «2025-2026» (до 64 символов)"
+    )
+    starts_on: SaneDate = Field(description="Первый день учебного года, ГГГГ-ММ-ДД")
+    ends_on: SaneDate = Field(
+        description="Последний день учебного года, ГГГГ-ММ-ДД "
+        "(не раньше начала, год не длиннее двух лет)"
+    )
+    periods: list[PeriodDoc] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Периоды аттестации года (до 50, идентификаторы не повторяются)",
+    )
+    rules: RulesDoc = Field(
+        default_factory=RulesDoc,
+        description="Правила организации на год: сроки отметок, низшая отметка, веса, округление",
+    )
 
 
 class SubjectDoc(_Model):
-    id: Ident
-    name: Name
+    id: Ident = Field(description="Идентификатор предмета во внешней системе (до 64 символов)")
+    name: Name = Field(description="Название предмета (1–200 символов)")
     # The subject's own attestation schedule (R-ATT-3); absent: the year's periods.
-    periods: list[PeriodDoc] | None = Field(default=None, max_length=50)
+    periods: list[PeriodDoc] | None = Field(
+        default=None,
+        max_length=50,
+        description="Собственные периоды аттестации предмета (R-ATT-3, до 50); не указаны — "
+        "периоды учебного года",
+    )
 
 
 class PersonDoc(_Model):
-    id: Ident
-    full_name: Name
-    username: Ident | None = None
-    password: Text | None = Field(default=None, repr=False, max_length=PASSWORD_MAX)
-    email: ShortText | None = None
-    phone: ShortText | None = None
+    id: Ident = Field(description="Идентификатор человека во внешней системе (до 64 символов)")
+    full_name: Name = Field(description="ФИО полностью (1–200 символов)")
+    username: Ident | None = Field(
+        default=None,
+        description="Имя пользователя для входа (до 64 символов, уникально в документе); "
+        "не указано — без учётной записи для входа",
+    )
+    password: Text | None = Field(
+        default=None,
+        repr=False,
+        max_length=PASSWORD_MAX,
+        description=f"Начальный пароль ({MIN_PASSWORD_LENGTH}–{PASSWORD_MAX} символов, только "
+        "вместе с username); в открытом виде не хранится",
+    )
+    email: ShortText | None = Field(
+        default=None, description="Адрес электронной почты (до 200 символов)"
+    )
+    phone: ShortText | None = Field(default=None, description="Телефон (до 200 символов)")
 
 
 class StaffDoc(PersonDoc):
-    roles: list[Ident] = Field(min_length=1, max_length=len(STAFF_ROLES))
+    roles: list[Ident] = Field(
+        min_length=1,
+        max_length=len(STAFF_ROLES),
+        description="Роли сотрудника, хотя бы одна: admin, director, deputy, teacher, archivist",
+    )
 
 
 class ParentDoc(PersonDoc):
-    children: list[Ident] = Field(default_factory=list, max_length=50)
+    children: list[Ident] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Идентификаторы детей-обучающихся из раздела students (до 50)",
+    )
 
 
 class MemberDoc(_Model):
-    id: Ident
-    from_: SaneDate = Field(alias="from")
-    to: SaneDate | None = None
+    id: Ident = Field(description="Идентификатор обучающегося из раздела students (до 64 символов)")
+    from_: SaneDate = Field(alias="from", description="Дата зачисления в группу, ГГГГ-ММ-ДД")
+    to: SaneDate | None = Field(
+        default=None,
+        description="Дата выбытия из группы, ГГГГ-ММ-ДД (не раньше зачисления); null — учится",
+    )
 
 
 class GroupDoc(_Model):
-    id: Ident
-    name: Name
-    curator_id: Ident | None = None
-    marks_enabled: bool = True
-    students: list[MemberDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
+    id: Ident = Field(description="Идентификатор группы во внешней системе (до 64 символов)")
+    name: Name = Field(description="Название группы, например «ХТ-21» (1–200 символов)")
+    curator_id: Ident | None = Field(
+        default=None, description="Идентификатор куратора из раздела staff; null — нет куратора"
+    )
+    marks_enabled: bool = Field(
+        default=True,
+        description="Выставляются ли в группе отметки (false — без отметок, пропуски ведутся)",
+    )
+    students: list[MemberDoc] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description=f"Обучающиеся группы с датами зачисления и выбытия (до {MAX_ITEMS})",
+    )
 
 
 class AssignmentDoc(_Model):
-    teacher_id: Ident
-    group_id: Ident
-    subject_id: Ident
+    teacher_id: Ident = Field(description="Идентификатор преподавателя (staff с ролью teacher)")
+    group_id: Ident = Field(description="Идентификатор группы из раздела groups")
+    subject_id: Ident = Field(description="Идентификатор предмета из раздела subjects")
 
 
 class RosterDocument(_Model):
-    organization: OrganizationDoc
-    academic_year: YearDoc
-    subjects: list[SubjectDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
-    staff: list[StaffDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
-    students: list[PersonDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
-    parents: list[ParentDoc] = Field(default_factory=list, max_length=2 * MAX_ITEMS)
-    groups: list[GroupDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
-    assignments: list[AssignmentDoc] = Field(default_factory=list, max_length=10 * MAX_ITEMS)
+    organization: OrganizationDoc = Field(description="Организация, чьи списки загружаются")
+    academic_year: YearDoc = Field(description="Учебный год: даты, периоды аттестации, правила")
+    subjects: list[SubjectDoc] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description=f"Предметы (до {MAX_ITEMS})"
+    )
+    staff: list[StaffDoc] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description=f"Сотрудники с ролями (до {MAX_ITEMS})",
+    )
+    students: list[PersonDoc] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description=f"Обучающиеся (до {MAX_ITEMS})"
+    )
+    parents: list[ParentDoc] = Field(
+        default_factory=list,
+        max_length=2 * MAX_ITEMS,
+        description=f"Родители и их дети (до {2 * MAX_ITEMS})",
+    )
+    groups: list[GroupDoc] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description=f"Учебные группы с составом (до {MAX_ITEMS})",
+    )
+    assignments: list[AssignmentDoc] = Field(
+        default_factory=list,
+        max_length=10 * MAX_ITEMS,
+        description="Назначения: какой преподаватель ведёт какой предмет в какой группе "
+        f"(до {10 * MAX_ITEMS})",
+    )
 
     def sections(self) -> dict[str, list[PersonDoc]]:
         """People by their section's name in the document (for JSON paths)."""
