@@ -51,7 +51,8 @@ def set_device_cookie(
         DeviceCookies.NAME,
         cookies.issue(username, services.clock.now()),
         max_age=int(cookies.lifetime.total_seconds()),
-        path="/api/v1/auth",
+        # "/": the page login (/login) presents it too, not only the token endpoint.
+        path="/",
         secure=request.url.scheme == "https",
         httponly=True,
         samesite="strict",

@@ -111,7 +111,7 @@ def test_the_token_answer_sets_an_http_only_device_cookie(api: Api) -> None:
     attributes = {a.strip().split("=")[0].lower(): a for a in cookies[0].split(";")[1:]}
     assert "httponly" in attributes
     assert attributes["samesite"].strip().lower() == "samesite=strict"
-    assert attributes["path"].strip() == "Path=/api/v1/auth"
+    assert attributes["path"].strip() == "Path=/"
     assert attributes["max-age"].strip() == f"Max-Age={180 * 24 * 3600}"
     assert "secure" not in attributes  # plain http here; https: see the proxy test below
     # A failed login sets none.

@@ -161,3 +161,19 @@ def test_another_teachers_group_is_not_reachable_by_address(web: Any) -> None:
     r = web.get("/journal/g1/math")
     assert r.status_code in (403, 404)
     assert 'role="alert"' in r.text
+
+
+def test_a_device_that_signed_in_before_passes_a_username_under_attack(web: Any) -> None:
+    """The device cookie set by a page sign-in is presented by the next page sign-in (its path
+    covers /login), so an attacker's failures elsewhere do not lock the teacher out of her own
+    browser."""
+    from fastapi.testclient import TestClient
+
+    assert sign_in(web).status_code == 303
+    web.cookies.delete(COOKIE)  # signed out; the browser keeps its device cookie as set
+    with TestClient(web.app, follow_redirects=False) as attacker:
+        for _ in range(6):  # someone else guesses her password: the username is throttled
+            sign_in(attacker, password="guessing-" + "x" * 8)
+        assert sign_in(attacker).status_code == 429  # a new device waits
+    r = sign_in(web)
+    assert r.status_code == 303 and r.headers["location"] == "/journal"
