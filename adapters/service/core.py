@@ -342,43 +342,20 @@ class JournalCore(Application[UUID]):
         create: Callable[[], A] | None,
         command: Callable[[A], None],
     ) -> tuple[A, int]:
-        """Load (or create) an aggregate, run the command, save; retry on a concurrent change.
+        """Load (or create) an aggregate, run the command, save; retry on a concurrent change."""
 
-        Writers in this process queue per aggregate and work on the cached object itself
-        (no deep copy); a change that fails to save is evicted so the cache never lies.
-        Other processes are met by the optimistic check: the loser re-reads and retries.
-        """
-        stripe = self._stripe(aggregate_id)
-        for attempt in range(MAX_ATTEMPTS):
-            with stripe:
-                aggregate = self._cached(aggregate_id, kind)
-                if aggregate is None:
-                    if create is None:
-                        raise RecordNotFound("Запись не найдена")
-                    aggregate = create()
-                before = aggregate.version
-                try:
-                    command(aggregate)
-                    recordings = self.save(aggregate)
-                except IntegrityError:
-                    self._evict(aggregate_id)
-                    recordings = None
-                except BaseException:
-                    # The library empties pending events before it writes, so a failed save
-                    # shows only as a version moved on: drop that copy, the next write
-                    # starts from what is stored.
-                    if aggregate.version != before:
-                        self._evict(aggregate_id)
-                    raise
-                if recordings is not None:
-                    snapshot = read_copy(aggregate)
-            if recordings is not None:
-                self.written()
-                if not recordings:  # nothing changed: answer the log position as it is
-                    return snapshot, int(self.recorder.max_notification_id() or 0)
-                return snapshot, int(recordings[-1].notification.id)
-            time.sleep(random.uniform(0, 0.005 * 2**attempt))
-        raise Conflict("Запись одновременно изменяли другие; повторите попытку")
+        def load() -> dict[UUID, Any]:
+            aggregate = self._cached(aggregate_id, kind)
+            if aggregate is None:
+                if create is None:
+                    raise RecordNotFound("Запись не найдена")
+                aggregate = create()
+            return {aggregate_id: aggregate}
+
+        copies, position = self._save_with_retries(
+            [aggregate_id], load, lambda found: command(found[aggregate_id])
+        )
+        return copies[aggregate_id], position
 
     def change_journals(
         self,
@@ -391,43 +368,67 @@ class JournalCore(Application[UUID]):
         """Several students' journals changed by one command and saved in one transaction
         (all or nothing), with the same queueing, eviction and retries as `change`."""
         uuids = {s: ids.journal_id(org_id, year_id, s) for s in sorted(set(student_ids))}
-        # Stripes in one global order: two such writers never wait for each other in a cycle.
-        stripes = sorted({id(self._stripe(u)): self._stripe(u) for u in uuids.values()}.items())
+
+        def load() -> dict[UUID, Any]:
+            found: dict[UUID, Any] = self._cached_many(list(uuids.values()))
+            for student_id, uuid_ in uuids.items():
+                if uuid_ not in found:
+                    found[uuid_] = StudentJournal.open(
+                        org_id=org_id,
+                        year_id=year_id,
+                        student_id=student_id,
+                        actor=actor,
+                        at=self.clock.now(),
+                    )
+            return found
+
+        copies, position = self._save_with_retries(
+            list(uuids.values()),
+            load,
+            lambda found: command({s: found[u] for s, u in uuids.items()}),
+        )
+        return {s: copies[u] for s, u in uuids.items()}, position
+
+    def _save_with_retries(
+        self,
+        aggregate_ids: list[UUID],
+        load: Callable[[], dict[UUID, Any]],
+        command: Callable[[dict[UUID, Any]], None],
+    ) -> tuple[dict[UUID, Any], int]:
+        """The write loop every change goes through: hold the aggregates' stripes (in one
+        global order, so two writers never wait for each other in a cycle), load, run the
+        command, save all in one transaction; on a concurrent change evict and retry.
+
+        Writers in this process work on the cached objects themselves (no deep copy); a change
+        that fails to save is evicted so the cache never lies. Other processes are met by the
+        optimistic check: the loser re-reads and retries."""
+        stripes = sorted({id(self._stripe(u)): self._stripe(u) for u in aggregate_ids}.items())
         for attempt in range(MAX_ATTEMPTS):
             with contextlib.ExitStack() as held:
                 for _, stripe in stripes:
                     held.enter_context(stripe)
-                journals: dict[str, StudentJournal] = {}
-                found = self._cached_many(list(uuids.values()))
-                for student_id, uuid_ in uuids.items():
-                    journal = found.get(uuid_)
-                    if journal is None:
-                        journal = StudentJournal.open(
-                            org_id=org_id,
-                            year_id=year_id,
-                            student_id=student_id,
-                            actor=actor,
-                            at=self.clock.now(),
-                        )
-                    journals[student_id] = journal
-                before = {s: j.version for s, j in journals.items()}
+                found = load()
+                before = {u: a.version for u, a in found.items()}
                 try:
-                    command(journals)
-                    recordings = self.save(*journals.values())
+                    command(found)
+                    recordings = self.save(*found.values())
                 except IntegrityError:
                     recordings = None
-                    for student_id in journals:
-                        self._evict(uuids[student_id])
+                    for aggregate_id in found:
+                        self._evict(aggregate_id)
                 except BaseException:
-                    for student_id, journal in journals.items():
-                        if journal.version != before[student_id]:
-                            self._evict(uuids[student_id])
+                    # The library empties pending events before it writes, so a failed save
+                    # shows only as a version moved on: drop that copy, the next write
+                    # starts from what is stored.
+                    for aggregate_id, aggregate in found.items():
+                        if aggregate.version != before[aggregate_id]:
+                            self._evict(aggregate_id)
                     raise
                 if recordings is not None:
-                    copies = {s: read_copy(j) for s, j in journals.items()}
+                    copies = {u: read_copy(a) for u, a in found.items()}
             if recordings is not None:
                 self.written()
-                if not recordings:
+                if not recordings:  # nothing changed: answer the log position as it is
                     return copies, int(self.recorder.max_notification_id() or 0)
                 return copies, int(recordings[-1].notification.id)
             time.sleep(random.uniform(0, 0.005 * 2**attempt))
