@@ -9,19 +9,21 @@ request that wrote nothing is not remembered and may be retried with its key.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from anyio import to_thread
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.recorders import IdempotencyClaim
 from adapters.service.core import idempotency_claim
 from api.bootstrap import Services
 from api.errors import idempotency_in_flight, problem
+from api.pages.session import COOKIE
 
 HEADER = b"idempotency-key"
 # A key whose answer was never stored (the server died between commit and answer) is
@@ -92,18 +94,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not valid_key(key):
-            await _send(
-                scope,
-                receive,
-                send,
-                problem(
-                    422,
-                    "validation-error",
-                    "Запрос не прошёл проверку",
-                    "Заголовок Idempotency-Key: от 1 до 255 печатных символов ASCII",
-                    errors=[{"field": "header.Idempotency-Key", "message": "недопустимый ключ"}],
-                ),
-            )
+            await problem(
+                422,
+                "validation-error",
+                "Запрос не прошёл проверку",
+                "Заголовок Idempotency-Key: от 1 до 255 печатных символов ASCII",
+                errors=[{"field": "header.Idempotency-Key", "message": "недопустимый ключ"}],
+            )(scope, receive, send)
             return
         user = self._user(headers.get(b"authorization", b""), headers.get(b"cookie", b""))
         if user is None:  # the route answers 401 itself
@@ -125,7 +122,7 @@ class IdempotencyMiddleware:
             busy = mark in self._in_flight
             self._in_flight.add(mark)
         if busy:
-            await _send(scope, receive, send, _in_flight())
+            await _in_flight()(scope, receive, send)
             return
         claim = IdempotencyClaim(user, text_key, fingerprint, self.services.clock.now().isoformat())
         token = idempotency_claim.set(claim)
@@ -178,6 +175,7 @@ class IdempotencyMiddleware:
         fingerprint: str,
     ) -> None:
         stored_print, created_at, position, status, body = found
+        response: Response
         if stored_print != fingerprint:
             response = problem(
                 422,
@@ -192,38 +190,22 @@ class IdempotencyMiddleware:
                 response = _in_flight()
             else:
                 # Written, but the answer was lost with its server: say so, with the position.
-                response = _json(200, {"position": position, "replayed": True})
+                response = JSONResponse({"position": position, "replayed": True})
+                response.headers["Idempotent-Replayed"] = "true"
         else:
-            response = _json(int(status), json.loads(body) if body else None)
-            response.headers["Idempotent-Replayed"] = "true"
-            if int(status) >= 400:
-                response.media_type = "application/problem+json"
-                response.headers["content-type"] = "application/problem+json"
-        if status is None and stored_print == fingerprint and response.status_code == 200:
-            response.headers["Idempotent-Replayed"] = "true"
+            # The first answer's bytes again.
+            problem_json = int(status) >= 400
+            response = Response(
+                (body or "").encode("utf-8"),
+                status_code=int(status),
+                media_type="application/problem+json" if problem_json else "application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
         await response(scope, _replayed(b""), send)
 
 
 def _session_cookie(header: bytes) -> str | None:
-    from http.cookies import SimpleCookie
-
-    from api.pages.session import COOKIE
-
-    if not header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header.decode("latin-1"))
-    except Exception:
-        return None
-    morsel = jar.get(COOKIE)
-    return morsel.value if morsel is not None else None
-
-
-def _json(status: int, body: Any) -> Any:
-    from fastapi.responses import JSONResponse
-
-    return JSONResponse(body, status_code=status)
+    return cookie_parser(header.decode("latin-1")).get(COOKIE) if header else None
 
 
 def _in_flight() -> Any:
@@ -258,7 +240,3 @@ def _replayed(body: bytes, then: Receive | None = None) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
-
-
-async def _send(scope: Scope, receive: Receive, send: Send, response: Any) -> None:
-    await response(scope, receive, send)
