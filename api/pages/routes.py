@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import Svc
+from api.bootstrap import Services
+from api.deps import Svc, actor_of
 from api.errors import TooManyAttempts, Unauthenticated
 from api.pages import session as page_session
 from api.pages.common import PageViewer, home_of, render, safe_next
@@ -21,6 +22,7 @@ WRONG = "Неверный логин или пароль"
 
 def _login_form(
     request: Request,
+    services: Services,
     error: str | None,
     username: str,
     next_path: str | None,
@@ -42,7 +44,7 @@ def _login_form(
         token,
         max_age=3600,
         path="/login",
-        secure=request.app.state.services.settings.https,
+        secure=services.settings.https,
         httponly=True,
         samesite="strict",
     )
@@ -53,10 +55,8 @@ def _login_form(
 def login_page(request: Request, services: Svc, next: str | None = None) -> Response:
     found = page_session.read(request, services)
     if found is not None:
-        from api.deps import actor_of
-
         return RedirectResponse(safe_next(next) or home_of(actor_of(found.claims)), 303)
-    return _login_form(request, None, "", safe_next(next))
+    return _login_form(request, services, None, "", safe_next(next))
 
 
 @router.post("/login")
@@ -73,6 +73,7 @@ def login(
     if not expected or not page_session.csrf_matches(expected, csrf_token):
         return _login_form(
             request,
+            services,
             "Форма устарела; введите логин и пароль ещё раз",
             username,
             target,
@@ -85,15 +86,14 @@ def login(
     except TooManyAttempts as e:
         return _login_form(
             request,
+            services,
             f"Слишком много попыток входа; повторите через {e.seconds} с",
             username,
             target,
             status_code=429,
         )
     except Unauthenticated:
-        return _login_form(request, WRONG, username, target, status_code=401)
-    from api.deps import actor_of
-
+        return _login_form(request, services, WRONG, username, target, status_code=401)
     response = RedirectResponse(target or home_of(actor_of(claims)), 303)
     page_session.set_cookie(response, services, token, claims.expires_at)
     set_device_cookie(request, response, services, username)
