@@ -29,7 +29,7 @@ from api.bootstrap import Services
 from api.deps import Svc
 from api.errors import STATUS
 from api.pages import session as page_session
-from api.pages.common import PageViewer, Viewer, render
+from api.pages.common import PageViewer, Viewer, render, render_error
 from domain.actors import Role
 from domain.errors import Forbidden, RecordNotFound, RuleViolation
 
@@ -321,13 +321,8 @@ def _page(
 
 
 def _refused(request: Request, who: Viewer, message: str) -> Response:
-    return render(
-        request,
-        "admin_error.html",
-        who,
-        status_code=403,
-        title="Доступ запрещён",
-        message=message,
+    return render_error(
+        request, who, 403, "Доступ запрещён", message, back=("/", "На главную страницу")
     )
 
 

@@ -21,7 +21,7 @@ from adapters.archive_check import ArchiveInvalid, CheckedArchive, fingerprint, 
 from adapters.settings import Settings
 from api.deps import Svc
 from api.pages import session as page_session
-from api.pages.common import PageViewer, Viewer, render
+from api.pages.common import PageViewer, Viewer, render, render_error
 from domain.actors import Role
 from domain.reference import AcademicYear
 
@@ -78,13 +78,12 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     if not may_use_archive(who):
-        return render(
+        return render_error(
             request,
-            "archive_error.html",
             who,
-            status_code=403,
-            title="Архив недоступен",
-            message="Архив доступен архивисту, заместителю директора и директору",
+            403,
+            "Архив недоступен",
+            "Архив доступен архивисту, заместителю директора и директору",
         )
     zone = services.journal.zone_of(who.actor.org_id)
     years: list[dict[str, Any]] = [

@@ -141,5 +141,16 @@ def render(
     )
 
 
-def names_of(services: Services, org_id: str) -> dict[str, str]:
-    return services.personal.names(org_id)
+def render_error(
+    request: Request,
+    who: Viewer | None,
+    status_code: int,
+    title: str,
+    message: str,
+    back: tuple[str, str] | None = None,
+) -> Any:
+    """A refusal or failure as a page: its title, the Russian message in role=alert, and
+    optionally a link (address, text) to go on from."""
+    return render(
+        request, "error.html", who, status_code=status_code, title=title, message=message, back=back
+    )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Svc
-from api.pages.common import PageViewer, Viewer, render
+from api.pages.common import PageViewer, Viewer, render, render_error
 from api.pages.journal import WORK_KIND_NAMES
 from domain import ids
 from domain.actors import Role
@@ -155,9 +155,7 @@ def _parse_week(value: str | None, today: date) -> date:
 
 
 def _not_found(request: Request, who: Viewer) -> Response:
-    return render(
-        request, "diary_error.html", who, status_code=404, title="Дневник", message=NOT_FOUND
-    )
+    return render_error(request, who, 404, "Дневник", NOT_FOUND, back=("/diary", "К дневнику"))
 
 
 @router.get("/diary")
@@ -180,15 +178,15 @@ def diary(
     if student_id and student_id not in students:
         return _not_found(request, who)
     if not students:
-        return render(
+        return render_error(
             request,
-            "diary_error.html",
             who,
-            status_code=404 if actor.is_family() else 403,
-            title="Дневник",
-            message="Дневник открывают обучающийся, его родители и доверенные лица"
+            404 if actor.is_family() else 403,
+            "Дневник",
+            "Дневник открывают обучающийся, его родители и доверенные лица"
             if not actor.is_family()
             else "Нет обучающихся, чей дневник вы можете открыть",
+            back=("/diary", "К дневнику"),
         )
     chosen = student_id or students[0]
     try:
@@ -197,9 +195,7 @@ def diary(
     except RecordNotFound:
         return _not_found(request, who)
     except RuleViolation as e:
-        return render(
-            request, "diary_error.html", who, status_code=403, title="Дневник", message=e.detail
-        )
+        return render_error(request, who, 403, "Дневник", e.detail, back=("/diary", "К дневнику"))
 
     org = app.organisation(actor.org_id)
     subjects: dict[str, str] = dict(org.subjects) if org is not None else {}

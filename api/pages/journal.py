@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from adapters.service.class_journal import Cell, ClassJournal, Column
 from api.deps import Svc
 from api.errors import STATUS
-from api.pages.common import PageViewer, Viewer, render
+from api.pages.common import PageViewer, Viewer, render, render_error
 from domain.errors import Forbidden, RecordNotFound, RuleViolation
 from domain.rules import WORK_KINDS
 
@@ -98,13 +98,8 @@ def _error_page(request: Request, who: Viewer, e: RuleViolation) -> Response:
         status = 404
     else:
         status = STATUS.get(e.code, 400)
-    return render(
-        request,
-        "journal_error.html",
-        who,
-        status_code=status,
-        title="Журнал недоступен",
-        message=e.detail,
+    return render_error(
+        request, who, status, "Журнал недоступен", e.detail, back=("/journal", "К списку журналов")
     )
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Svc
-from api.pages.common import PageViewer, Viewer, render
+from api.pages.common import PageViewer, Viewer, render, render_error
 from domain.errors import RuleViolation
 from domain.reference import AcademicYear, Period
 
@@ -161,14 +161,7 @@ def visible_groups(who: Viewer, year: AcademicYear) -> list[str]:
 
 
 def _denied(request: Request, who: Viewer, message: str, status: int = 403) -> Response:
-    return render(
-        request,
-        "monitoring_error.html",
-        who,
-        status_code=status,
-        title="Мониторинг недоступен",
-        message=message,
-    )
+    return render_error(request, who, status, "Мониторинг недоступен", message)
 
 
 @router.get("/monitoring")

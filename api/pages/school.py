@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from api.deps import Svc
 from api.pages.audit import AuditRow, rows_of
-from api.pages.common import PageViewer, render
+from api.pages.common import PageViewer, render, render_error
 from domain.errors import RuleViolation
 
 router = APIRouter(include_in_schema=False)
@@ -37,13 +37,12 @@ class GroupView:
 
 
 def _forbidden(request: Request, who: Any) -> Response:
-    return render(
+    return render_error(
         request,
-        "school_error.html",
         who,
-        status_code=403,
-        title="Школа",
-        message="Страницу школы видят заместитель директора, директор и администратор",
+        403,
+        "Школа",
+        "Страницу школы видят заместитель директора, директор и администратор",
     )
 
 
