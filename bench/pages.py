@@ -28,7 +28,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +40,9 @@ from adapters.service.entries import AbsenceEntry, MarkEntry  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.bootstrap import Services  # noqa: E402
+from bench.scratch import POSTGRES_URL, scratch_schema  # noqa: E402
 from domain.actors import Actor, system_actor  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "EJOURNAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 ROSTER = ROOT / "examples" / "roster.json"
 GETS = int(os.environ.get("BENCH_PAGE_GETS", "20"))
 SAVES = int(os.environ.get("BENCH_MARK_SAVES", "25"))
@@ -218,22 +215,13 @@ def main() -> None:
             run("SQLite", {"database_url": f"sqlite:///{tmp}/pages.db"}, Path(tmp) / "sqlite")
         if "postgres" not in which:
             return
-        schema = f"bench_pages_{uuid.uuid4().hex[:8]}"
-        try:
-            with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"')
-        except psycopg.Error as e:
-            print(f"  PostgreSQL: skipped, not reachable ({e})")
-            return
-        try:
-            run(
-                "PostgreSQL",
-                {"database_url": POSTGRES_URL, "postgres_schema": schema},
-                Path(tmp) / "postgres",
-            )
-        finally:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        with scratch_schema("bench_pages") as schema:
+            if schema is not None:
+                run(
+                    "PostgreSQL",
+                    {"database_url": POSTGRES_URL, "postgres_schema": schema},
+                    Path(tmp) / "postgres",
+                )
 
 
 if __name__ == "__main__":

@@ -12,13 +12,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,11 +27,9 @@ from adapters.settings import Settings  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.bootstrap import Services  # noqa: E402
 from bench import archive, school  # noqa: E402
+from bench.scratch import POSTGRES_URL, scratch_schema  # noqa: E402
 from domain.ids import journal_id  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "EJOURNAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 SAMPLES = int(os.environ.get("BENCH_READS", "200"))
 
 
@@ -169,18 +165,13 @@ def main() -> None:
             run("SQLite", {"database_url": f"sqlite:///{tmp}/school.db"}, Path(tmp))
         if "postgres" not in which:
             return
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        try:
-            with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"')
-        except psycopg.Error as e:
-            print(f"  PostgreSQL: skipped, not reachable ({e})")
-            return
-        try:
-            run("PostgreSQL", {"database_url": POSTGRES_URL, "postgres_schema": schema}, Path(tmp))
-        finally:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        with scratch_schema() as schema:
+            if schema is not None:
+                run(
+                    "PostgreSQL",
+                    {"database_url": POSTGRES_URL, "postgres_schema": schema},
+                    Path(tmp),
+                )
 
 
 if __name__ == "__main__":

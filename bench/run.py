@@ -12,12 +12,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,11 +27,9 @@ from adapters.roster_import import import_roster  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.bootstrap import Services  # noqa: E402
+from bench.scratch import POSTGRES_URL, scratch_schema  # noqa: E402
 from domain.actors import system_actor  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "EJOURNAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 REQUESTS = int(os.environ.get("BENCH_MARKS", "1000"))
 WARMUP = 50
 
@@ -98,22 +94,14 @@ def main() -> None:
             f"  SQLite:     median {r['median']:.2f} ms, p95 {r['p95']:.2f} ms, "
             f"{r['per_s']:.0f} req/s"
         )
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        try:
-            with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"')
-        except psycopg.Error as e:
-            print(f"  PostgreSQL: skipped, not reachable ({e})")
-            return
-        try:
+        with scratch_schema() as schema:
+            if schema is None:
+                return
             r = bench_marks({"database_url": POSTGRES_URL, "postgres_schema": schema}, Path(tmp))
             print(
                 f"  PostgreSQL: median {r['median']:.2f} ms, p95 {r['p95']:.2f} ms, "
                 f"{r['per_s']:.0f} req/s"
             )
-        finally:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 if __name__ == "__main__":
