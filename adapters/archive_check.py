@@ -25,7 +25,7 @@ from adapters.bag import (
     TAGMANIFEST_SIGNATURE,
     read_manifest,
 )
-from domain.integrity import ChainBroken, ChainWalk, canonical
+from domain.integrity import ChainBroken, ChainWalk, canonical, event_hash_of_canonical
 
 Progress = Callable[[str, int, int], None]
 
@@ -102,7 +102,7 @@ def verify_archive(
     *,
     public_key: str | None = None,
     progress: Progress = _quiet,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: Callable[[ArchivedEvent], None] | None = None,
 ) -> CheckedArchive:
     """Raise ArchiveInvalid with the first failure; `public_key` (PEM) pins the signer.
     `on_event` sees each event line once its chain is checked (a replay loads them in the
@@ -126,7 +126,7 @@ def _verify(
     bag: BagReader,
     pinned: str | None,
     progress: Progress,
-    on_event: Callable[[dict[str, Any]], None] | None,
+    on_event: Callable[[ArchivedEvent], None] | None,
 ) -> CheckedArchive:
     if not bag.read("bagit.txt").startswith(b"BagIt-Version: "):
         raise ArchiveInvalid("bagit.txt не описывает пакет BagIt")
@@ -191,12 +191,88 @@ def _verify(
     return CheckedArchive(manifest, reference, events, len(payload), key_pem, notes=notes)
 
 
+@dataclass(frozen=True, slots=True)
+class ArchivedEvent:
+    """One event of events.jsonl whose chain is checked; `state` is its canonical JSON."""
+
+    stream: str
+    version: int
+    topic: str
+    state: bytes
+
+
+# A line as exported: canonical JSON, keys in order hash, position, previous, state, stream,
+# topic, version. The state object lies between the two patterns: the stream key after it is
+# the line's last `,"stream":"` (inside the state it could only come earlier).
+_HEAD = re.compile(
+    rb'\{"hash":"([0-9a-f]{64})","position":[1-9][0-9]*,"previous":"([0-9a-f]{64})","state":'
+)
+_TAIL = re.compile(
+    rb',"stream":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",'
+    rb'"topic":("[^"\\\x00-\x1f]*"),"version":([1-9][0-9]*)\}'
+)
+_STREAM_KEY = b',"stream":"'
+
+
+def _checked_as_exported(raw: bytes, walk: ChainWalk) -> ArchivedEvent | None:
+    """The event of a line in the exported form, its hash computed over the line's own bytes
+    (no parsing, no re-serialising), when it continues its chain with the hash the line
+    states; None, with `walk` unchanged, for any other line (the full check then decides).
+
+    Sound because what is hashed is exactly `event_hash`'s canonical record, and the digests
+    end in the Merkle root that the year's signature covers."""
+    head = _HEAD.match(raw)
+    if head is None:
+        return None
+    cut = raw.rfind(_STREAM_KEY)
+    tail = _TAIL.fullmatch(raw, cut) if cut > head.end() else None
+    if tail is None:
+        return None
+    stream, version = tail[1].decode(), int(tail[3])
+    try:
+        previous = walk.previous(stream, version)
+    except ChainBroken:
+        return None
+    if head[2] != previous.encode():
+        return None
+    state = raw[head.end() : cut]
+    digest = event_hash_of_canonical(
+        stream=tail[1], version=tail[3], topic=tail[2], state=state, previous=head[2]
+    )
+    if digest.encode() != head[1]:
+        return None
+    walk.accept(stream, version, digest)
+    return ArchivedEvent(stream, version, tail[2][1:-1].decode(), state)
+
+
+def _checked_in_full(number: int, raw: bytes, walk: ChainWalk) -> ArchivedEvent | str:
+    """The event of any line, parsed and its record re-serialised; or why it fails."""
+    try:
+        line = json.loads(raw)
+        previous, event_digest = walk.next(
+            stream=line["stream"],
+            version=line["version"],
+            topic=line["topic"],
+            state=line["state"],
+        )
+    except ChainBroken as e:
+        return f"{EVENTS}, строка {number}: {e}"
+    except (ValueError, KeyError, TypeError) as e:
+        return f"{EVENTS}, строка {number}{_which(raw)} не читается: {e}"
+    if line.get("previous") != previous or line.get("hash") != event_digest:
+        return (
+            f"{EVENTS}, строка {number}: событие {line['stream']} версии {line['version']} "
+            "изменено — его хеш не совпадает"
+        )
+    return ArchivedEvent(line["stream"], line["version"], line["topic"], canonical(line["state"]))
+
+
 def _verify_events(
     bag: BagReader,
     manifest: dict[str, Any],
     expected: str,
     progress: Progress,
-    on_event: Callable[[dict[str, Any]], None] | None,
+    on_event: Callable[[ArchivedEvent], None] | None,
 ) -> int:
     """One pass over events.jsonl: its SHA-256 and every event's chain. A changed file is
     reported as such even when a line broke first, so the file is read to the end, and the
@@ -209,28 +285,12 @@ def _verify_events(
     for number, raw in enumerate(bag.lines(f"data/{EVENTS}", digest), start=1):
         if broken is not None:
             continue
-        try:
-            line = json.loads(raw)
-            previous, event_digest = walk.next(
-                stream=line["stream"],
-                version=line["version"],
-                topic=line["topic"],
-                state=line["state"],
-            )
-        except ChainBroken as e:
-            broken = f"{EVENTS}, строка {number}: {e}"
-            continue
-        except (ValueError, KeyError, TypeError) as e:
-            broken = f"{EVENTS}, строка {number}{_which(raw)} не читается: {e}"
-            continue
-        if line.get("previous") != previous or line.get("hash") != event_digest:
-            broken = (
-                f"{EVENTS}, строка {number}: событие {line['stream']} версии {line['version']} "
-                "изменено — его хеш не совпадает"
-            )
+        event = _checked_as_exported(raw, walk) or _checked_in_full(number, raw, walk)
+        if isinstance(event, str):
+            broken = event
             continue
         if on_event is not None:
-            on_event(line)
+            on_event(event)
         count += 1
         if count % 20000 == 0:
             progress("события", count, total)

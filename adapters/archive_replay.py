@@ -6,14 +6,12 @@ reference data — nothing from today's settings."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -21,7 +19,7 @@ from eventsourcing.persistence import StoredEvent
 
 from adapters.accounts import PersonalData
 from adapters.archive import SigningKey, read_model_checksums
-from adapters.archive_check import CheckedArchive, verify_archive
+from adapters.archive_check import ArchivedEvent, CheckedArchive, verify_archive
 from adapters.journal_app import EJournal
 from adapters.report_tables import Table, gradebook_table
 from adapters.sql import SQLiteDatabase
@@ -73,7 +71,7 @@ class Replayed:
         subject_id: str | None = None,
     ) -> Iterator[tuple[str, Table]]:
         """(caption, table) for each group, subject and period, as they stood at `as_of`."""
-        reports = YearReports(self.db, self.year)
+        reports = YearReports(self.db, self.year, self.checked.reference.get("subject_order", []))
         subjects: dict[str, str] = self.checked.reference.get("subjects", {})
         for group, info in sorted(self.year.groups.items()):
             if group_id is not None and group != group_id:
@@ -209,11 +207,8 @@ class _Loader:
         self.app = app
         self.batch: list[StoredEvent] = []
 
-    def add(self, line: dict[str, Any]) -> None:
-        state = json.dumps(line["state"], ensure_ascii=False, separators=(",", ":"))
-        self.batch.append(
-            StoredEvent(UUID(line["stream"]), line["version"], line["topic"], state.encode())
-        )
+    def add(self, event: ArchivedEvent) -> None:
+        self.batch.append(StoredEvent(UUID(event.stream), event.version, event.topic, event.state))
         if len(self.batch) >= BATCH:
             self.flush()
 

@@ -12,14 +12,17 @@ import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import bagit
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.archive_check import ArchiveInvalid, verify_archive
 from adapters.archive_export import export_year
 from adapters.clock import FixedClock
 from api.bootstrap import Services
+from domain.integrity import canonical, event_hash
 from tests.adapters.test_archive_cli import (
     BAG_ROOT,
     ORG,
@@ -27,6 +30,7 @@ from tests.adapters.test_archive_cli import (
     ZONE,
     close_with_correction,
     export_here,
+    pem_of,
     readme_commands,
     rehash,
     require_tools,
@@ -232,3 +236,80 @@ def test_a_changed_event_line_is_named_without_re_signing(
         assert re.search(rf"верси[ия] {event['version']}\b", told), (key, event, told)
         with pytest.raises(ArchiveInvalid, match=f"строка {number}"):
             verify_archive(forged)
+
+
+# --- 4. the fast check of exported lines judges content, as the full one does ---------------
+
+
+def _resign_events(
+    key: Ed25519PrivateKey, change: Callable[[list[dict[str, Any]]], list[bytes]]
+) -> Callable[[dict[str, bytes]], None]:
+    """Rewrite events.jsonl from its parsed lines with `change`, then make the bag consistent
+    again under `key` (a rotated key the checker names)."""
+
+    def rewrite_members(members: dict[str, bytes]) -> None:
+        lines = [json.loads(x) for x in members["data/events.jsonl"].splitlines()]
+        members["data/events.jsonl"] = b"\n".join(change(lines)) + b"\n"
+        members["data/public-key.pem"] = pem_of(key)
+        rehash(members, "manifest-sha256.txt", "data/events.jsonl")
+        rehash(members, "manifest-sha256.txt", "data/public-key.pem")
+        members["manifest-sha256.txt.sig"] = key.sign(members["manifest-sha256.txt"])
+        rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt")
+        rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt.sig")
+        members["tagmanifest-sha256.txt.sig"] = key.sign(members["tagmanifest-sha256.txt"])
+
+    return rewrite_members
+
+
+def test_events_in_another_json_layout_verify_and_replay_alike(
+    api: Api, clock: FixedClock, imported: Services, tmp_path: Path
+) -> None:
+    """The check hashes an exported line's own bytes; a line laid out otherwise (spaces, keys
+    in another order) goes through the full check: same content, same verdict and events."""
+    close_with_correction(api, clock)
+    good = export_here(imported, tmp_path / "good.zip")
+    key = Ed25519PrivateKey.generate()
+    pinned = pem_of(key).decode()
+
+    def relayout(lines: list[dict[str, Any]]) -> list[bytes]:
+        return [json.dumps(dict(reversed(x.items())), ensure_ascii=True).encode() for x in lines]
+
+    spaced = rewrite(good, tmp_path / "spaced.zip", _resign_events(key, relayout))
+    seen: list[Any] = []
+    checked = verify_archive(spaced, public_key=pinned, on_event=seen.append)
+    exported: list[Any] = []
+    assert verify_archive(good, on_event=exported.append).events == checked.events
+    assert seen == exported  # the same streams, versions, topics and canonical states
+
+
+def test_a_changed_event_with_its_stream_rehashed_is_refused_by_the_year_signature(
+    api: Api, clock: FixedClock, imported: Services, tmp_path: Path
+) -> None:
+    """A forger who changes a mark and recomputes the `previous`/`hash` of every later event of
+    its stream, then re-signs the bag, passes each line's own check but not the Merkle root
+    signed when the year closed."""
+    close_with_correction(api, clock)
+    good = export_here(imported, tmp_path / "good.zip")
+    key = Ed25519PrivateKey.generate()
+
+    def forge(lines: list[dict[str, Any]]) -> list[bytes]:
+        victim = next(x for x in lines if x["state"].get("value") == 3)
+        victim["state"]["value"] = 5
+        heads: dict[str, str] = {}
+        for x in lines:
+            if x["stream"] == victim["stream"]:
+                previous = heads.get(x["stream"], x["previous"])
+                x["previous"] = previous
+                x["hash"] = event_hash(
+                    stream=x["stream"],
+                    version=x["version"],
+                    topic=x["topic"],
+                    state=x["state"],
+                    previous=previous,
+                )
+                heads[x["stream"]] = x["hash"]
+        return [canonical(x) for x in lines]
+
+    forged = rewrite(good, tmp_path / "forged.zip", _resign_events(key, forge))
+    with pytest.raises(ArchiveInvalid, match="Корень Меркла событий не совпадает"):
+        verify_archive(forged, public_key=pem_of(key).decode())

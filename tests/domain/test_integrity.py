@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from domain.integrity import GENESIS, canonical, event_hash, merkle_root
+from domain.integrity import GENESIS, canonical, event_hash, event_hash_of_canonical, merkle_root
 
 # Certificate Transparency's published test vectors (RFC 6962 reference implementation).
 LEAVES = [
@@ -50,3 +52,38 @@ def test_a_hash_depends_on_content_and_on_the_previous_one() -> None:
     assert first != event_hash(stream="s", version=1, topic="t", state={"v": 5}, previous=GENESIS)
     second = event_hash(stream="s", version=2, topic="t", state={"v": 5}, previous=first)
     assert second != event_hash(stream="s", version=2, topic="t", state={"v": 5}, previous=GENESIS)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    state=st.dictionaries(st.text(max_size=10), _json, max_size=6),
+    topic=st.text(min_size=1, max_size=30),
+    version=st.integers(1, 2**31),
+)
+def test_the_hash_of_canonical_parts_is_the_hash_of_the_event(
+    state: dict[str, object], topic: str, version: int
+) -> None:
+    """The archive check hashes an exported line's own bytes: they must be what `event_hash`
+    hashes, for any state (nested keys named "stream" included) and any topic text."""
+    stream = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    previous = "ab" * 32
+    expected = event_hash(
+        stream=stream, version=version, topic=topic, state=state, previous=previous
+    )
+    assert (
+        event_hash_of_canonical(
+            stream=stream.encode(),
+            version=str(version).encode(),
+            topic=canonical(topic),
+            state=canonical(state),
+            previous=previous.encode(),
+        )
+        == expected
+    )
