@@ -40,6 +40,7 @@ from adapters.report_tables import (
     attendance_table,
     csv_bytes,
     gradebook_table,
+    journal_columns,
     lesson_cell,
     summary_table,
     xlsx_bytes,
@@ -48,7 +49,6 @@ from adapters.year_reports import YearReports
 from domain.errors import RuleViolation
 from domain.integrity import ChainBroken, ChainWalk, canonical
 from domain.reference import AcademicYear, Organisation
-from projections.gradebook import Gradebook
 from projections.summary_sheet import PeriodResult
 
 Progress = Callable[[str, int, int], None]
@@ -126,6 +126,8 @@ def export_year(
                     "timezone": zone,
                 },
                 "subjects": dict(sorted((org.subjects if org else {}).items())),
+                # Subject ids as the roster lists them (canonical JSON sorts object keys).
+                "subject_order": list(org.subject_order) if org else [],
                 "groups": {
                     g: {"name": info.name, "curator_id": info.curator_id}
                     for g, info in sorted(year.groups.items())
@@ -307,7 +309,7 @@ def _render_groups(
     progress: Progress,
 ) -> None:
     """Each group's files, groups in id order (the bag's file order is the order added)."""
-    reports = YearReports(app.db, year)
+    reports = YearReports(app.db, year, reference["subject_order"])
     names: dict[str, str] = reference["people"]
     subject_names: dict[str, str] = reference["subjects"]
     closed_on = closed_at.date()
@@ -358,6 +360,7 @@ def _render_groups(
                     closed_at,
                 )
                 lessons = journal_columns(book)
+                homework = [str(c.get("homework") or "") for c in lessons]
                 pages.append(
                     printing.JournalPage(
                         subject=subject_name,
@@ -365,6 +368,8 @@ def _render_groups(
                         teachers=teachers,
                         columns=[_lesson_label(c) for c in lessons],
                         topics=[str(c.get("topic") or "") for c in lessons],
+                        # Beside the topics only when some lesson of the page set homework.
+                        homework=homework if any(homework) else [],
                         rows=[
                             printing.JournalRow(
                                 student=names.get(r.student_id, r.student_id),
@@ -412,26 +417,6 @@ def _subject_results(periods: list[PeriodResult]) -> printing.SubjectResults:
     shown = [printing.Result(p.result, p.computed) for p in periods]
     year = next((r for r in reversed(shown) if r.value is not None), printing.Result(None))
     return printing.SubjectResults(periods=shown, year=year)
-
-
-def journal_columns(book: Gradebook) -> list[dict[str, Any]]:
-    """The printed journal's lesson columns: the recorded lessons, and a (date, lesson number)
-    of every mark or absence that no lesson record has (marks recorded without a lesson), all
-    by date and number."""
-    columns = list(book.columns)
-    known = {(c["lesson_date"], c["lesson_no"]) for c in columns}
-    for row in book.rows:
-        for entry in [*row.marks, *row.absences]:
-            key = (entry["lesson_date"], entry.get("lesson_no"))
-            if key not in known:
-                known.add(key)
-                columns.append({"lesson_date": key[0], "lesson_no": key[1]})
-    if len(columns) == len(book.columns):
-        return columns
-    return sorted(
-        columns,
-        key=lambda c: (str(c["lesson_date"]), c["lesson_no"] is not None, c["lesson_no"] or 0),
-    )
 
 
 def _lesson_label(column: dict[str, Any]) -> str:

@@ -75,16 +75,39 @@ def lesson_cell(marks: list[dict[str, Any]], absences: list[dict[str, Any]], les
 
 
 def lesson_header(lesson: Mapping[str, Any]) -> str:
-    """«02.09.2026 №1»."""
+    """«02.09.2026 №1»; «02.09.2026» for a day without a lesson number."""
     day = lesson["lesson_date"]
     shown = ru_date(date.fromisoformat(day)) if isinstance(day, str) else ru_date(day)
-    return f"{shown} №{lesson['lesson_no']}"
+    return shown if lesson["lesson_no"] is None else f"{shown} №{lesson['lesson_no']}"
+
+
+def journal_columns(book: Gradebook) -> list[dict[str, Any]]:
+    """The journal's lesson columns: the recorded lessons, and a (date, lesson number) of every
+    mark or absence that no lesson record has (marks recorded without a lesson), all by date
+    and number."""
+    columns = list(book.columns)
+    known = {(c["lesson_date"], c["lesson_no"]) for c in columns}
+    for row in book.rows:
+        for entry in [*row.marks, *row.absences]:
+            key = (entry["lesson_date"], entry.get("lesson_no"))
+            if key not in known:
+                known.add(key)
+                columns.append({"lesson_date": key[0], "lesson_no": key[1]})
+    if len(columns) == len(book.columns):
+        return columns
+    return sorted(
+        columns,
+        key=lambda c: (str(c["lesson_date"]), c["lesson_no"] is not None, c["lesson_no"] or 0),
+    )
 
 
 def gradebook_table(book: Gradebook, names: Mapping[str, str], caption: str | None = None) -> Table:
+    """The gradebook page as a table: a column per lesson, also for the days of marks and
+    absences that have no lesson record (`journal_columns`), as the printed journal."""
+    columns = journal_columns(book)
     headers = [
         "ФИО",
-        *(lesson_header(c) for c in book.columns),
+        *(lesson_header(c) for c in columns),
         "Все отметки",
         "Средний балл",
         "Средневзвешенный балл",
@@ -94,7 +117,7 @@ def gradebook_table(book: Gradebook, names: Mapping[str, str], caption: str | No
     rows = [
         [
             names.get(r.student_id) or r.student_id,
-            *(lesson_cell(r.marks, r.absences, c) for c in book.columns),
+            *(lesson_cell(r.marks, r.absences, c) for c in columns),
             Marks([m["value"] for m in r.marks]),
             r.average,
             r.weighted_average,

@@ -4,22 +4,29 @@ year's own events (the `AcademicYear` aggregate), never from today's settings.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from adapters.sql import Database
-from domain.reference import AcademicYear, Period
+from domain.reference import AcademicYear, Period, in_roster_order
 from projections.attendance import Attendance, attendance
 from projections.gradebook import Gradebook, gradebook
 from projections.summary_sheet import SummaryRow, summary_sheet
 
 
 class YearReports:
-    def __init__(self, db: Database, year: AcademicYear) -> None:
+    """`subject_order`: subject ids as the roster lists them (`Organisation.subject_order`,
+    an archive's reference.json); documents list a group's subjects so."""
+
+    def __init__(self, db: Database, year: AcademicYear, subject_order: Sequence[str] = ()) -> None:
         self.db = db
         self.year = year
+        self.subject_order = subject_order
 
     def group_subjects(self, group_id: str) -> list[str]:
-        return sorted({s for _, g, s in self.year.assignments if g == group_id})
+        """The group's subjects in the roster's order; those it does not list last, by id."""
+        taught = {s for _, g, s in self.year.assignments if g == group_id}
+        return in_roster_order(taught, self.subject_order)
 
     def periods(self, subject_id: str) -> list[Period]:
         return sorted(self.year.periods_of(subject_id).values(), key=lambda p: p.ends_on)

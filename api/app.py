@@ -32,6 +32,7 @@ from api.pages import routes as page_routes
 from api.pages.common import HERE as PAGES
 from api.pages.common import LoginRequired
 from api.pages.session import SessionRenewal
+from api.pages.uploads import too_large_page
 from api.routes import (
     absences,
     attestations,
@@ -146,7 +147,7 @@ def create_app(
     # Outside the request log, idempotency and routes: all of them (request and security log,
     # login throttling) see the real client (EJOURNAL_TRUSTED_PROXIES).
     app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
-    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(BodyLimit, settings=settings, page_refusal=too_large_page)
     for module in (
         health,
         auth,
@@ -175,5 +176,5 @@ def create_app(
     def _login_required(_: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(exc.next_path, status_code=303)
 
-    errors.document_errors(app)
+    errors.document_errors(app, components=roster.COMPONENTS)
     return app

@@ -8,6 +8,10 @@ most the limit (plus one chunk) is ever held. The answer is ours whatever the ap
 cut-off body, as long as it had not started answering. The server then discards the rest of
 the body (uvicorn drops data that arrives after the answer), so the connection stays usable.
 
+A page's form (not /api/, not /health) over the limit gets HTML instead, when the app gives a
+`page_refusal` (api/pages/uploads.py): the page with its Russian alert naming the limit, still
+413, rendered without reading the body.
+
 FastAPI's own `max_body_size` (`fastapi/_body_limit.py`, Starlette's RequestBodyLimitMiddleware)
 stays off here (the default None): it answers text/plain or {"detail": ...}, not
 problem+json, and only refuses a declared length once the app reads the body.
@@ -15,9 +19,13 @@ problem+json, and only refuses a declared length once the app reads the body.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.settings import Settings
@@ -27,6 +35,11 @@ IMPORT_PATH = "/api/v1/import"
 # Pages that upload a roster take the import limit; the archive check takes archives.
 ROSTER_PAGES = ("/admin/roster/check", "/admin/roster/import")
 ARCHIVE_CHECK = "/archive/verify"
+# Paths answered with problem+json whatever the caller; any other is a page's.
+API_PREFIXES = ("/api/", "/health")
+
+# A page's answer to a body over `limit` bytes, from the request's scope (the body unread).
+PageRefusal = Callable[[Scope, int], Response]
 
 log = structlog.get_logger("ejournal.body_limit")
 
@@ -41,8 +54,11 @@ class _BodyTooLarge(HTTPException):
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, page_refusal: PageRefusal | None = None
+    ) -> None:
         self.app = app
+        self.page_refusal = page_refusal
         self.max_body_bytes = settings.max_body_bytes
         self.max_import_body_bytes = settings.max_import_body_bytes
         self.max_archive_body_bytes = settings.max_archive_body_bytes
@@ -102,11 +118,20 @@ class BodyLimit:
         log.warning(
             "request.body_too_large", method=scope["method"], path=scope["path"], limit=limit
         )
+        if self.page_refusal is not None and not scope["path"].startswith(API_PREFIXES):
+            try:
+                # Pages read the session from the store: off the event loop.
+                page = await run_in_threadpool(self.page_refusal, scope, limit)
+            except Exception:
+                log.exception("request.body_too_large.page_failed", path=scope["path"])
+            else:
+                await page(scope, _no_body, send)
+                return
         response = problem(
             413,
             "payload-too-large",
             "Слишком большой запрос",
-            f"Тело запроса больше допустимого: не более {_size(limit)}",
+            f"Тело запроса больше допустимого: не более {size_text(limit)}",
             limit_bytes=limit,
         )
         await response(scope, _no_body, send)
@@ -126,7 +151,8 @@ def _content_length(scope: Scope) -> int | None:
         return None
 
 
-def _size(limit: int) -> str:
+def size_text(limit: int) -> str:
+    """A limit as people read it: «50 МБ», «64 КБ», «1000 байт»."""
     mib = 1_048_576
     if limit >= mib and limit % mib == 0:
         return f"{limit // mib} МБ"

@@ -202,10 +202,11 @@ _DESCRIPTIONS = {
 }
 
 
-def document_errors(app: FastAPI) -> None:
+def document_errors(app: FastAPI, components: Mapping[str, dict[str, Any]] | None = None) -> None:
     """Publish every error answer in the OpenAPI as application/problem+json, per route:
     what any /api/ call may answer (413 payload-too-large, 422, 503 store-busy), for routes
-    behind the login 401/403/404/409, and for the token route 401 and 429."""
+    behind the login 401/403/404/409, and for the token route 401 and 429. `components`:
+    schemas that routes refer to without FastAPI knowing them (a body written by hand)."""
     from fastapi.openapi.utils import get_openapi
 
     from api.schemas import Problem
@@ -238,9 +239,11 @@ def document_errors(app: FastAPI) -> None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-            Problem.model_json_schema()
-        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = Problem.model_json_schema()
+        for name, component in (components or {}).items():
+            if schemas.setdefault(name, component) != component:
+                raise ValueError(f"two OpenAPI schemas named {name}")
         content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():

@@ -608,7 +608,9 @@ class SummarySheetOut(BaseModel):
     group_id: str = Field(description=_GROUP_ID)
     position: int = Field(description=_POSITION_READ)
     complete: bool = Field(description=_COMPLETE)
-    subjects: dict[str, str] = Field(description="Предметы группы: идентификатор → название")
+    subjects: dict[str, str] = Field(
+        description="Предметы группы в порядке списков (roster): идентификатор → название"
+    )
     rows: list[SummaryRowOut] = Field(description="Итоговые отметки: по строке на обучающегося")
 
 

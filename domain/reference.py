@@ -7,6 +7,7 @@ differences, so re-importing the same roster records nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -39,6 +40,8 @@ class Organisation(Audited):
         self.org_id = org_id
         self.name = name
         self.subjects: dict[str, str] = {}
+        # Subject ids in the roster's order: documents list subjects so (issue 14).
+        self.subject_order: list[str] = []
         self.years: list[str] = []
         # IANA zone of the organisation's day; None: the deployment's default.
         self.timezone: str | None = None
@@ -70,6 +73,15 @@ class Organisation(Audited):
         def apply(self, org: Organisation) -> None:
             org.subjects[self.subject_id] = self.after
 
+    class SubjectsOrdered(Audited.Event):
+        """The roster lists the subjects in another order (ids, first to last)."""
+
+        before: list[str]
+        after: list[str]
+
+        def apply(self, org: Organisation) -> None:
+            org.subject_order = list(self.after)
+
     class YearAdded(Audited.Event):
         year_id: str
 
@@ -93,6 +105,7 @@ class Organisation(Audited):
         at: datetime,
         timezone: str | None = None,
     ) -> None:
+        """Bring the organisation to the roster's state; `subjects` in the roster's order."""
         if year_id not in self.years:
             self._record(self.YearAdded, actor, at, year_id=year_id)
         if timezone != self.timezone:
@@ -110,6 +123,19 @@ class Organisation(Audited):
                     before=current,
                     after=subject_name,
                 )
+        # The roster's order is the order of `subjects` (the document's).
+        order = list(subjects)
+        if order != self.subject_order:
+            self._record(
+                self.SubjectsOrdered, actor, at, before=list(self.subject_order), after=order
+            )
+
+
+def in_roster_order(subject_ids: Iterable[str], order: Sequence[str]) -> list[str]:
+    """Subject ids as the roster lists them (`Organisation.subject_order`); ids it does not
+    list come last, by id."""
+    rank = {s: i for i, s in enumerate(order)}
+    return sorted(set(subject_ids), key=lambda s: (rank.get(s, len(rank)), s))
 
 
 @dataclass(frozen=True)

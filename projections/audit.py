@@ -34,6 +34,7 @@ ACTIONS: dict[type[Any], str] = {
     Org.Registered: "organisation.registered",
     Org.Renamed: "organisation.renamed",
     Org.SubjectNamed: "subject.named",
+    Org.SubjectsOrdered: "subject.order_changed",
     Org.YearAdded: "organisation.year_added",
     Org.TimezoneChanged: "organisation.timezone_changed",
     Y.Opened: "year.opened",

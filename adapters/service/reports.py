@@ -35,6 +35,11 @@ class ReportUseCases(JournalCore):
             complete = self.read_models.wait_for(min_position, self.read_wait_seconds)
         return self.read_models.position("journal_facts"), complete
 
+    def _reports(self, year: AcademicYear) -> YearReports:
+        """The year's reports, subjects in the organisation's roster order."""
+        org = self.organisation(year.org_id)
+        return YearReports(self.db, year, org.subject_order if org is not None else ())
+
     def _period(self, year: AcademicYear, subject_id: str, period_id: str) -> Period:
         periods = year.periods_of(subject_id)
         if period_id not in periods:
@@ -106,7 +111,7 @@ class ReportUseCases(JournalCore):
         return frozenset(s for t, g, s in year.assignments if t == actor.id and g == group_id)
 
     def group_subjects(self, year: AcademicYear, group_id: str) -> list[str]:
-        return YearReports(self.db, year).group_subjects(group_id)
+        return self._reports(year).group_subjects(group_id)
 
     def summary_sheet(
         self,
@@ -121,7 +126,7 @@ class ReportUseCases(JournalCore):
         year = self.year(actor.org_id, year_id)
         may_read_group_reports(actor, year, group_id, staff_only=(Role.CURATOR,))
         position, complete = self._fresh(min_position)
-        rows = YearReports(self.db, year).summary_sheet(group_id, as_of, explain)
+        rows = self._reports(year).summary_sheet(group_id, as_of, explain)
         return Report(year, rows, position, complete)
 
     def monitoring(

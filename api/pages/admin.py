@@ -358,6 +358,11 @@ def _invalid(e: RosterInvalid) -> tuple[str, list[dict[str, str]]]:
     )
 
 
+def too_large(request: Request, services: Services, who: Viewer, message: str) -> Response:
+    """The page with `message` in its alert: the roster file was over the limit (413)."""
+    return _not_admin(request, who) or _page(request, services, who, status_code=413, error=message)
+
+
 # --- routes -------------------------------------------------------------------------------------
 
 

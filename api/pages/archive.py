@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from adapters.archive import public_pem
 from adapters.archive_check import ArchiveInvalid, CheckedArchive, fingerprint, verify_archive
 from adapters.settings import Settings
+from api.bootstrap import Services
 from api.deps import Svc
 from api.pages import session as page_session
 from api.pages.common import PageViewer, Viewer, render, render_error
@@ -104,6 +105,11 @@ def _page(
         verdict=verdict,
         limit_mb=_mb(max_archive_bytes(services.settings)),
     )
+
+
+def too_large(request: Request, services: Services, who: Viewer, message: str) -> Response:
+    """The page with `message` in its alert: the upload was over the limit (413)."""
+    return _page(request, services, who, verdict=Verdict(False, message, []), status_code=413)
 
 
 @router.get("/archive")

@@ -45,6 +45,7 @@ ACTION_NAMES: dict[str, str] = {
     "organisation.registered": "Организация зарегистрирована",
     "organisation.renamed": "Организация переименована",
     "subject.named": "Название предмета",
+    "subject.order_changed": "Порядок предметов изменён",
     "organisation.year_added": "Учебный год добавлен",
     "organisation.timezone_changed": "Часовой пояс изменён",
     "year.opened": "Учебный год открыт",

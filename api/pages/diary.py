@@ -21,7 +21,7 @@ from domain import ids
 from domain.actors import Role
 from domain.errors import RecordNotFound, RuleViolation
 from domain.journal import Absence, Attestation, Mark
-from domain.reference import AcademicYear, Period
+from domain.reference import AcademicYear, Period, in_roster_order
 
 router = APIRouter(include_in_schema=False)
 
@@ -217,7 +217,13 @@ def diary(
     for m in view.marks:
         by_subject.setdefault(m.subject_id, []).append(m)
     rows: list[SubjectRow] = []
-    for sid in sorted(taught | set(by_subject), key=lambda s: (subjects.get(s) or s).lower()):
+    # Subjects as the roster lists them (issue 14), in the table and in the attestations.
+    order = in_roster_order(
+        taught | set(by_subject) | {t.subject_id for t in view.attestations},
+        org.subject_order if org is not None else [],
+    )
+    rank = {s: i for i, s in enumerate(order)}
+    for sid in (s for s in order if s in taught or s in by_subject):
         marks = sorted(
             (m for m in by_subject.get(sid, []) if in_period(m.lesson_date)),
             key=lambda m: (m.lesson_date, m.lesson_no or 0, m.recorded_at),
@@ -237,10 +243,7 @@ def diary(
                 row.attestation, row.debt = found.result, found.debt
         rows.append(row)
 
-    attestations = sorted(
-        view.attestations,
-        key=lambda t: ((subjects.get(t.subject_id) or t.subject_id).lower(), t.period_id),
-    )
+    attestations = sorted(view.attestations, key=lambda t: (rank[t.subject_id], t.period_id))
     period_names = {p.period_id: p.name for p in year.periods.values()}
     for sub in year.subject_periods.values():
         period_names.update({p.period_id: p.name for p in sub.values()})

@@ -14,6 +14,7 @@ from api.pages import session as page_session
 from api.pages.common import PageViewer, home_of, render, safe_next
 from api.routes.auth import set_device_cookie, sign_in
 from domain.actors import Role
+from domain.reference import in_roster_order
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,20 +137,22 @@ def journals(request: Request, services: Svc, who: PageViewer) -> Response:
     if year is not None:
         org = app.organisation(actor.org_id)
         subjects = org.subjects if org is not None else {}
-        pairs = sorted(
-            {
-                (g, s)
-                for t, g, s in year.assignments
-                if actor.is_administration()
-                or t == actor.id
-                or (year.groups.get(g) is not None and year.groups[g].curator_id == actor.id)
-            }
-        )
-        for group_id, subject_id in pairs:
-            group = year.groups.get(group_id)
-            title = f"{group.name if group else group_id} — {subjects.get(subject_id, subject_id)}"
+        pairs = {
+            (g, s)
+            for t, g, s in year.assignments
+            if actor.is_administration()
+            or t == actor.id
+            or (year.groups.get(g) is not None and year.groups[g].curator_id == actor.id)
+        }
+        # Groups by name; each group's subjects in the roster's order.
+        order = in_roster_order({s for _, s in pairs}, org.subject_order if org else [])
+        rank = {s: i for i, s in enumerate(order)}
+        groups = {g: year.groups[g].name if g in year.groups else g for g, _ in pairs}
+        for group_id, subject_id in sorted(
+            pairs, key=lambda p: (groups[p[0]].lower().replace("ё", "е"), p[0], rank[p[1]])
+        ):
+            title = f"{groups[group_id]} — {subjects.get(subject_id, subject_id)}"
             links.append((f"/journal/{group_id}/{subject_id}", title))
-        links.sort(key=lambda link: link[1].lower().replace("ё", "е"))
     return render(
         request,
         "journals.html",

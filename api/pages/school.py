@@ -16,6 +16,7 @@ from api.deps import Svc
 from api.pages.audit import AuditRow, rows_of
 from api.pages.common import PageViewer, render, render_error
 from domain.errors import RuleViolation
+from domain.reference import in_roster_order
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +62,7 @@ def school(request: Request, services: Svc, who: PageViewer) -> Response:
     if year is not None:
         org = app.organisation(actor.org_id)
         subjects = org.subjects if org is not None else {}
+        order = org.subject_order if org is not None else []
         today = app.today(actor.org_id)
         to_date = min(max(today, year.starts_on), year.ends_on)
         members: dict[str, int] = {}
@@ -73,14 +75,11 @@ def school(request: Request, services: Svc, who: PageViewer) -> Response:
                 curator=names.get(info.curator_id) if info.curator_id else None,
                 students=members.get(group_id, 0),
             )
-            pairs = sorted({s for _t, g, s in year.assignments if g == group_id})
-            view.journals = sorted(
-                (
-                    (f"/journal/{group_id}/{s}", f"{info.name} — {subjects.get(s, s)}")
-                    for s in pairs
-                ),
-                key=lambda link: link[1].lower().replace("ё", "е"),
-            )
+            taught = {s for _t, g, s in year.assignments if g == group_id}
+            view.journals = [
+                (f"/journal/{group_id}/{s}", f"{info.name} — {subjects.get(s, s)}")
+                for s in in_roster_order(taught, order)
+            ]
             view.attendance_url = "/api/v1/attendance?" + urlencode(
                 {
                     "group_id": group_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from pydantic import Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from adapters.roster import RosterDocument, parse_roster
 from adapters.roster_import import import_roster
@@ -13,6 +13,18 @@ from api.deps import CurrentActor, Svc
 from api.schemas import ImportOut
 
 router = APIRouter(prefix="/api/v1", tags=["списки"])
+
+
+def model_components(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """A model's JSON schema and every model nested in it as OpenAPI components, their `$ref`s
+    pointing at #/components/schemas/…, so each resolves from the document's root."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    nested: dict[str, dict[str, Any]] = schema.pop("$defs", {})
+    return {model.__name__: schema, **nested}
+
+
+# The roster document's models, published with the API's own (api/errors.py: document_errors).
+COMPONENTS = model_components(RosterDocument)
 
 
 class ImportResultOut(ImportOut):
@@ -44,17 +56,15 @@ class ImportResultOut(ImportOut):
     "загрузка не включает: они перечислены в conflicts. Вызывает администратор. Ошибки: 401; "
     "403 forbidden — не администратор; 413 payload-too-large — документ больше лимита загрузки; "
     "422 validation-error — документ не прошёл проверку; 503 store-busy — ничего не записано.",
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/json": {"schema": RosterDocument.model_json_schema()}},
-            "required": True,
-        }
-    },
 )
 def import_document(
     services: Svc,
     actor: CurrentActor,
-    document: Annotated[dict[str, Any], Body()],
+    # Read as plain JSON (parse_roster names every error by its path); published as the
+    # roster document, a component (COMPONENTS).
+    document: Annotated[
+        dict[str, Any], Body(), WithJsonSchema({"$ref": "#/components/schemas/RosterDocument"})
+    ],
     dry_run: Annotated[bool, Query(description="Только показать изменения")] = False,
     force: Annotated[bool, Query(description="Принять удаление больше 10%")] = False,
 ) -> ImportResultOut:

@@ -18,6 +18,7 @@ from adapters.report_tables import (
     Table,
     csv_bytes,
     gradebook_table,
+    journal_columns,
     lesson_cell,
     summary_table,
     table_caption,
@@ -197,8 +198,6 @@ def test_lesson_cell_is_the_printed_text() -> None:
 
 
 def test_journal_columns_add_the_days_of_marks_and_absences_without_lessons() -> None:
-    from adapters.archive_export import journal_columns
-
     lesson = {"lesson_id": "l1", "lesson_date": "2026-09-03", "lesson_no": 2, "topic": "Тема"}
     row = GradebookRow(
         "s01",

@@ -119,6 +119,37 @@ def test_pdfs_show_cyrillic_names_and_marks(api: Api, tmp_path: Path) -> None:
     assert student.split()[0] in sheet_text
 
 
+def test_the_group_journal_prints_homework_and_subjects_in_the_rosters_order(
+    api: Api, tmp_path: Path
+) -> None:
+    """Issue 14: the journal PDF prints each lesson's homework beside its topic; the summary
+    sheet lists subjects as the roster does (math, chem, rus, hist), not by id, and
+    reference.json keeps that order."""
+    lesson = {
+        "group_id": "g1",
+        "subject_id": "math",
+        "lesson_date": "2026-09-02",
+        "lesson_no": 1,
+        "topic": "Дроби",
+        "homework": "Параграф 12, задачи 3–7",
+    }
+    r = api.client.post("/api/v1/lessons", headers=api.as_user(TEACHER_MATH), json=lesson)
+    assert r.status_code == 201, r.text
+    close_with_content(api)
+    data = api.client.get(EXPORT, headers=api.as_user(ARCHIVIST)).content
+    root = unzip(data, tmp_path / "bag")
+    journal = pypdf.PdfReader(root / "data" / "groups" / "g1" / "journal.pdf")
+    text = " ".join(page.extract_text() for page in journal.pages)
+    assert "Домашнее задание" in text
+    assert "Параграф 12" in text and "Дроби" in text
+
+    listed = ["math", "chem", "rus", "hist"]
+    reference = json.loads((root / "data" / "reference.json").read_text())
+    assert reference["subject_order"] == listed
+    header = (root / "data" / "groups" / "g1" / "summary-sheet.csv").read_text("utf-8-sig")
+    assert header.splitlines()[0].split(";")[1:] == [reference["subjects"][s] for s in listed]
+
+
 @pytest.mark.parametrize(
     "member", ["data/events.jsonl", "data/groups/g1/journal.pdf", "bag-info.txt"]
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -28,7 +29,7 @@ from api.app import create_app
 from api.body_limit import BodyLimit
 from api.bootstrap import Services
 from tests.api.helpers import ADMIN, TEACHER_MATH, assert_problem, mark_body
-from tests.conftest import Api, make_settings
+from tests.conftest import PASSWORD, Api, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EJOURNAL = Path(sys.executable).parent / "ejournal"
@@ -146,6 +147,109 @@ def test_settings_read_limits_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("EJOURNAL_MAX_BODY_BYTES", "2048")
     monkeypatch.setenv("EJOURNAL_MAX_IMPORT_BODY_BYTES", "4096")
     assert (Settings().max_body_bytes, Settings().max_import_body_bytes) == (2048, 4096)
+
+
+# --- Pages: a form over the limit gets the page with its Russian alert, not problem+json ---
+
+KIB = 1024
+ARCHIVIST = "zaitseva"
+
+
+@pytest.fixture
+def web(imported: Services) -> Iterator[TestClient]:
+    """The pages with small limits: 8 KB for an archive to check or a roster, 4 KB else."""
+    settings = imported.settings.model_copy(
+        update={
+            "max_body_bytes": 4 * KIB,
+            "max_import_body_bytes": 8 * KIB,
+            "max_archive_body_bytes": 8 * KIB,
+        }
+    )
+    with TestClient(create_app(settings, services=imported), follow_redirects=False) as client:
+        yield client
+
+
+def page_csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def sign_in(web: TestClient, username: str, page: str) -> str:
+    """Signs in through the login page; the CSRF token of `page`'s forms."""
+    form = web.get("/login")
+    r = web.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": page_csrf(form.text)},
+    )
+    assert r.status_code == 303, r.text
+    return page_csrf(web.get(page).text)
+
+
+def alert_of(r: httpx.Response) -> str:
+    assert r.status_code == 413, r.text[:500]
+    assert r.headers["content-type"].startswith("text/html"), r.headers
+    found = re.search(r'role="alert"[^>]*>\s*(?:<p>)?([^<]*)<', r.text)
+    assert found, r.text
+    return found.group(1).strip()
+
+
+def test_an_archive_over_the_limit_gets_the_archive_page_with_its_alert(web: TestClient) -> None:
+    csrf = sign_in(web, ARCHIVIST, "/archive")
+    big = b"PK" + b"x" * (10 * KIB)
+    r = web.post(
+        "/archive/verify",
+        data={"csrf_token": csrf},
+        files={"file": ("year.zip", big, "application/zip")},
+    )
+    assert alert_of(r) == "Файл больше допустимого: не более 8 КБ"
+    assert "Файл архива" in r.text  # the page itself, its form to choose another file
+    # Streamed without a Content-Length, cut off while the form is read: the same page.
+    body, content_type = multipart_body(csrf, "file", "year.zip", big)
+    request = web.build_request(
+        "POST", "/archive/verify", content=chunks(body, KIB), headers={"Content-Type": content_type}
+    )
+    assert "content-length" not in request.headers
+    r = web.send(request)
+    assert alert_of(r) == "Файл больше допустимого: не более 8 КБ"
+    assert "Файл архива" in r.text
+
+
+def test_a_roster_over_the_limit_gets_the_roster_page_with_its_alert(web: TestClient) -> None:
+    csrf = sign_in(web, ADMIN, "/admin/roster")
+    big = json.dumps({"padding": "x" * (10 * KIB)}).encode()
+    r = web.post(
+        "/admin/roster/check",
+        data={"csrf_token": csrf},
+        files={"roster_file": ("roster.json", big, "application/json")},
+    )
+    assert alert_of(r) == "Файл больше допустимого: не более 8 КБ"
+    assert 'name="roster_file"' in r.text
+    # The API keeps its problem+json for the same size.
+    assert_too_large(web.post("/api/v1/import", content=big, headers=JSON), 8 * KIB)
+
+
+def test_other_page_forms_over_the_limit_get_an_error_page(web: TestClient) -> None:
+    r = web.post("/login", data={"username": "x" * (5 * KIB), "password": "y"})
+    assert alert_of(r) == "Отправлено больше допустимого: не более 4 КБ"
+    assert '<a href="/">' in r.text
+
+
+def multipart_body(csrf: str, field: str, filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = "ejournal-test-boundary"
+    body = (
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{csrf}\r\n"
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 # --- The middleware alone: whatever the app makes of a cut-off body, the answer is 413 ---

@@ -308,3 +308,31 @@ def test_gradebook_as_csv_and_xlsx(api: Api, marked: int) -> None:
     assert sorted(s01_row[lesson : lesson + 2]) == [4, 5]
     assert rows[0][lesson + 1] is None
     assert sheet.freeze_panes == "B3"  # below the title row and the header
+
+
+def test_marks_without_a_lesson_record_get_their_column_in_csv_and_xlsx(api: Api) -> None:
+    """A teacher who records marks without POST /lessons (issue 14): the JSON lists no lesson,
+    as before, while the CSV and the XLSX give the mark's day a column, as the printed journal
+    does, and the XLSX cell holds the mark as a number."""
+    t1 = api.as_user(TEACHER_MATH)
+    record_mark(api, t1, value=5, lesson_date="2026-09-01")
+    position = record_mark(api, t1, value=3, lesson_date="2026-09-02", lesson_no=2)["position"]
+    body = gradebook(api, t1, position)
+    assert body["columns"] == []
+    assert sorted(m["value"] for m in row_of(body)["marks"]) == [3, 5]
+
+    table = read_csv(get_gradebook(api, t1, position, format="csv").content)
+    header = table[0]
+    assert header[1:3] == ["01.09.2026", "02.09.2026 №2"]
+    [s01] = [row for row in table[1:] if row[0] == S01_NAME]
+    assert s01[1:3] == ["5", "3"]
+
+    r = get_gradebook(api, t1, position, format="xlsx")
+    assert r.status_code == 200, r.text
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert rows[0][1:3] == ["01.09.2026", "02.09.2026 №2"]
+    [s01_row] = [row for row in rows[1:] if row[0] == S01_NAME]
+    assert s01_row[1:3] == [5, 3]
+    assert all(isinstance(v, int) for v in s01_row[1:3])

@@ -21,6 +21,7 @@ from tests.api.helpers import (
     TEACHER_CHEM_CURATOR,
     TEACHER_MATH,
     assert_problem,
+    example_roster,
     record_mark,
 )
 from tests.conftest import Api
@@ -182,3 +183,28 @@ def test_summary_sheet_as_xlsx_and_csv(api: Api, semester: int) -> None:
     assert table[0][0] == "ФИО"
     [s01_csv] = [row for row in table[1:] if row[0] == S01_NAME]
     assert s01_csv[table[0].index("Русский язык")] == "4"
+
+
+def test_subjects_come_in_the_rosters_order_not_by_id(api: Api, semester: int) -> None:
+    """examples/roster.json lists math, chem, rus, hist (issue 14): the sheet too, in JSON, CSV
+    and XLSX; a roster listing them otherwise reorders the sheet, and records that once."""
+    h = api.as_user(DEPUTY)
+    listed = ["math", "chem", "rus", "hist"]
+    assert list(sheet(api, h, semester)["subjects"]) == listed
+    r = get_sheet(api, h, semester, format="csv")
+    header = next(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert header[1:] == [SUBJECTS[s] for s in listed]
+
+    doc = example_roster()
+    doc["subjects"].reverse()
+    admin = api.as_user(ADMIN)
+    r = api.client.post("/api/v1/import", headers=admin, json=doc)
+    assert r.status_code == 200, r.text
+    assert r.json()["events"] == 1  # the new order, nothing else
+    position = r.json()["position"]
+    assert list(sheet(api, h, position)["subjects"]) == listed[::-1]
+    book = openpyxl.load_workbook(io.BytesIO(get_sheet(api, h, position, format="xlsx").content))
+    header = [c.value for c in next(book.active.iter_rows(min_row=2, max_row=2))]
+    assert header[1:] == [SUBJECTS[s] for s in listed[::-1]]
+    r = api.client.post("/api/v1/import", headers=admin, json=doc)
+    assert r.status_code == 200 and r.json()["events"] == 0, r.text

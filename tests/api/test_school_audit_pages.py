@@ -85,6 +85,17 @@ def test_school_lists_groups_with_journals_and_reports(web: Any, username: str) 
     assert "Исправления после срока" in r.text
 
 
+def test_school_and_journals_list_a_groups_subjects_in_the_rosters_order(web: Any) -> None:
+    """examples/roster.json lists math, chem, rus, hist: so do the pages (issue 14), not by
+    name or id."""
+    sign_in(web, DEPUTY)
+    listed = ["/journal/g1/math", "/journal/g1/chem", "/journal/g1/rus", "/journal/g1/hist"]
+    for page in ("/school", "/journal"):
+        r = web.get(page)
+        assert r.status_code == 200, r.text
+        assert re.findall(r'href="(/journal/g1/[^"]+)"', r.text) == listed, page
+
+
 def test_school_report_links_answer_with_the_page_cookie(web: Any) -> None:
     sign_in(web, DEPUTY)
     page = html.unescape(web.get("/school").text)

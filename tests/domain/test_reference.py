@@ -16,6 +16,7 @@ from domain.reference import (
     Organisation,
     Period,
     Person,
+    in_roster_order,
 )
 from domain.rules import JournalRules
 from tests.domain.builders import ORG, SYSTEM, T0, YEAR, at
@@ -65,6 +66,7 @@ def test_a_first_organisation_sync_adds_the_year_and_names_the_subjects_in_order
         (Organisation.YearAdded, {"year_id": YEAR, "actor_id": "system", "timestamp": at(1)}),
         (Organisation.SubjectNamed, {"subject_id": "math", "before": None, "after": "Математика"}),
         (Organisation.SubjectNamed, {"subject_id": "rus", "before": None, "after": "Русский язык"}),
+        (Organisation.SubjectsOrdered, {"before": [], "after": ["rus", "math"]}),
     )
 
 
@@ -111,6 +113,58 @@ def test_a_new_year_is_added_once() -> None:
         )
     ).then((Organisation.YearAdded, {"year_id": "2027-2028"}))
     assert scenario.aggregate.years == [YEAR, "2027-2028"]
+
+
+def test_subjects_keep_the_rosters_order_not_their_ids() -> None:
+    assert replay(synced_org()).subject_order == ["rus", "math"]
+
+
+def test_a_reordered_roster_records_the_new_order_once() -> None:
+    reordered = {"math": "Математика", "rus": "Русский язык"}
+    scenario = given(*synced_org())
+    scenario.when(
+        lambda org: org.sync(
+            name="Гимназия № 1", subjects=reordered, year_id=YEAR, actor=SYSTEM, at=at(2)
+        )
+    ).then(
+        (
+            Organisation.SubjectsOrdered,
+            {
+                "before": ["rus", "math"],
+                "after": ["math", "rus"],
+                "actor_id": "system",
+                "timestamp": at(2),
+            },
+        )
+    )
+    assert scenario.aggregate.subject_order == ["math", "rus"]
+    assert scenario.aggregate.subjects == SUBJECTS  # names unchanged: no SubjectNamed
+    scenario.when(
+        lambda org: org.sync(
+            name="Гимназия № 1", subjects=reordered, year_id=YEAR, actor=SYSTEM, at=at(3)
+        )
+    ).then_nothing()
+
+
+def test_an_organisation_stored_before_the_order_was_recorded_gets_it_at_the_next_sync() -> None:
+    # Events as stored before SubjectsOrdered existed: the names, no order.
+    old = [e for e in synced_org() if not isinstance(e, Organisation.SubjectsOrdered)]
+    assert replay(old).subject_order == []
+    given(*old).when(
+        lambda org: org.sync(
+            name="Гимназия № 1", subjects=SUBJECTS, year_id=YEAR, actor=SYSTEM, at=at(2)
+        )
+    ).then((Organisation.SubjectsOrdered, {"before": [], "after": ["rus", "math"]}))
+
+
+def test_subjects_the_roster_does_not_list_come_last_by_id() -> None:
+    assert in_roster_order({"math", "bio", "rus", "art"}, ["rus", "math"]) == [
+        "rus",
+        "math",
+        "art",
+        "bio",
+    ]
+    assert in_roster_order(["math", "rus"], []) == ["math", "rus"]
 
 
 # --- AcademicYear ----------------------------------------------------------------------------
