@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -97,6 +98,16 @@ def signature_valid(manifest: dict[str, Any], signature: str) -> bool:
         return False
 
 
+def _row_json(values: list[str | None]) -> bytes:
+    """`canonical()` of a row's texts; orjson writes a list of strings exactly as it does
+    (UTF-8, the same escapes), several times faster. A text orjson refuses (a lone
+    surrogate) goes to `canonical()`."""
+    try:
+        return orjson.dumps(values)
+    except orjson.JSONEncodeError:
+        return canonical(values)
+
+
 def read_model_checksums(db: Database, org_id: str, year_id: str) -> dict[str, str]:
     """SHA-256 of each read model's rows of the year, in key order, as canonical JSON."""
     sums = {}
@@ -108,7 +119,7 @@ def read_model_checksums(db: Database, org_id: str, year_id: str) -> dict[str, s
             )
             digest = hashlib.sha256()
             for row in cur.fetchall():
-                digest.update(canonical([None if v is None else str(v) for v in row]))
+                digest.update(_row_json([None if v is None else str(v) for v in row]))
                 digest.update(b"\n")
             sums[name] = digest.hexdigest()
     return sums

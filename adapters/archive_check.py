@@ -193,12 +193,14 @@ def _verify(
 
 @dataclass(frozen=True, slots=True)
 class ArchivedEvent:
-    """One event of events.jsonl whose chain is checked; `state` is its canonical JSON."""
+    """One event of events.jsonl whose chain is checked: `state` is its canonical JSON and
+    `hash` its chained hash."""
 
     stream: str
     version: int
     topic: str
     state: bytes
+    hash: str
 
 
 # A line as exported: canonical JSON, keys in order hash, position, previous, state, stream,
@@ -242,7 +244,7 @@ def _checked_as_exported(raw: bytes, walk: ChainWalk) -> ArchivedEvent | None:
     if digest.encode() != head[1]:
         return None
     walk.accept(stream, version, digest)
-    return ArchivedEvent(stream, version, tail[2][1:-1].decode(), state)
+    return ArchivedEvent(stream, version, tail[2][1:-1].decode(), state, digest)
 
 
 def _checked_in_full(number: int, raw: bytes, walk: ChainWalk) -> ArchivedEvent | str:
@@ -264,7 +266,9 @@ def _checked_in_full(number: int, raw: bytes, walk: ChainWalk) -> ArchivedEvent 
             f"{EVENTS}, строка {number}: событие {line['stream']} версии {line['version']} "
             "изменено — его хеш не совпадает"
         )
-    return ArchivedEvent(line["stream"], line["version"], line["topic"], canonical(line["state"]))
+    return ArchivedEvent(
+        line["stream"], line["version"], line["topic"], canonical(line["state"]), event_digest
+    )
 
 
 def _verify_events(

@@ -21,6 +21,8 @@ from adapters.accounts import PersonalData
 from adapters.archive import SigningKey, read_model_checksums
 from adapters.archive_check import ArchivedEvent, CheckedArchive, verify_archive
 from adapters.journal_app import EJournal
+from adapters.projection_runner import ProjectionRunner
+from adapters.recorders import Inline
 from adapters.report_tables import Table, gradebook_table
 from adapters.sql import SQLiteDatabase
 from adapters.year_reports import YearReports
@@ -28,7 +30,7 @@ from domain.integrity import merkle_root
 from domain.reference import AcademicYear
 
 Progress = Callable[[str, int, int], None]
-BATCH = 5000
+BATCH = 25000  # events a transaction of the load; a failed replay leaves no store anyway
 
 
 class ReplayError(Exception):
@@ -174,9 +176,15 @@ def replay_archive(path: Path, store: Path, progress: Progress = _quiet) -> Repl
         # The organisation's day, as the archive records it (its stream is not in the year).
         app.zone = ZoneInfo(reference["organisation"]["timezone"])
         _load_names(db, org_id, reference.get("people", {}))
+        # One pass over the log (each event decoded once) builds the read models and the
+        # indexes the load left out (record locator, delegations).
+        writer = app.recorder.writer
+        together = ProjectionRunner(
+            app, db, [*app.read_models.projections.values(), *(writer.indexes if writer else [])]
+        )
+        head = together.head()
+        together.rebuild(progress=lambda _name, position: progress("отчёты", position, head))
         app.indexes.catch_up()
-        head = app.read_models.head()
-        app.read_models.rebuild(progress=lambda _name, position: progress("отчёты", position, head))
         with db.read() as cur:
             cur.execute("SELECT hash FROM event_hashes ORDER BY position")
             root = merkle_root([bytes.fromhex(r[0]) for r in cur.fetchall()])
@@ -206,16 +214,21 @@ class _Loader:
     def __init__(self, app: EJournal) -> None:
         self.app = app
         self.batch: list[StoredEvent] = []
+        self.hashes: list[str] = []
 
     def add(self, event: ArchivedEvent) -> None:
         self.batch.append(StoredEvent(UUID(event.stream), event.version, event.topic, event.state))
+        self.hashes.append(event.hash)
         if len(self.batch) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
+        """Insert the batch with its hashes, checked against the signed chain, as they are;
+        the other inline indexes are built with the read models, in one pass."""
         if self.batch:
-            self.app.recorder.insert_events(self.batch)
-            self.batch = []
+            skip = Inline([None] * len(self.batch), hashes=self.hashes)
+            self.app.recorder.insert_events(self.batch, inline=skip)
+            self.batch, self.hashes = [], []
 
 
 def _load_names(db: SQLiteDatabase, org_id: str, people: dict[str, str]) -> None:

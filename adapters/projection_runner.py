@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,8 @@ from adapters.sql import Cursor, Database
 from adapters.tables import create_tables
 from projections.base import Projection
 
+REBUILD_CACHE_KIB = 256 * 1024
+
 
 class _Moved(Exception):
     """Another runner moved a position since it was read: read the log again."""
@@ -33,6 +35,22 @@ class _Batch:
     notifications: Sequence[Any]
     decoded: list[tuple[str, Any, int, Any]]
     position: int
+
+
+@contextlib.contextmanager
+def _large_cache(cur: Cursor) -> Iterator[None]:
+    """SQLite's page cache raised for a rebuild (its inserts land all over large indexes),
+    back to the default afterwards; PostgreSQL sizes its own buffers."""
+    if getattr(cur, "dialect", "sqlite") == "postgresql":
+        yield
+        return
+    cur.execute("PRAGMA cache_size")
+    default = int(cur.fetchone()[0])
+    cur.execute(f"PRAGMA cache_size = -{REBUILD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        cur.execute(f"PRAGMA cache_size = {default}")
 
 
 class ProjectionRunner:
@@ -295,7 +313,7 @@ class ProjectionRunner:
         names = sorted([name] if name else list(self.projections))
         indexes: dict[str, str] = {}
         total = 0
-        with self.db.transaction() as cur:
+        with self.db.transaction() as cur, _large_cache(cur):
             for each in names:
                 projection = self.projections[each]
                 self._lock_position(cur, each)

@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import get_topic
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -53,6 +54,8 @@ class Inline:
 
     events: list[Any]
     claim: IdempotencyClaim | None = None
+    # The events' chained hashes when already checked (an archive's replay): stored as given.
+    hashes: Sequence[str] | None = None
 
 
 class InlineWriter:
@@ -64,6 +67,9 @@ class InlineWriter:
         self.chain = chain  # projections.chain.HashChain
         self.indexes = indexes  # RecordLocator, Delegations: apply(cur, event, position)
         self.decode = decode  # for events inserted without the application (replay, tests)
+        self.indexed_topics = frozenset(
+            get_topic(cls) for index in indexes for cls in index.handles
+        )
 
     def inline_of(self, stored: Sequence[StoredEvent], kwargs: dict[str, Any]) -> Inline:
         inline = kwargs.get("inline")
@@ -74,10 +80,13 @@ class InlineWriter:
     def write(
         self, cur: Any, stored: Sequence[StoredEvent], ids: Sequence[int], inline: Inline
     ) -> None:
-        self.chain.apply_batch(cur, list(zip(stored, ids, strict=True)))
+        if inline.hashes is None:
+            self.chain.apply_batch(cur, list(zip(stored, ids, strict=True)))
+        else:
+            self.chain.record_checked(cur, stored, ids, inline.hashes)
         for event, position in zip(inline.events, ids, strict=True):
             for index in self.indexes:
-                if isinstance(event, index.handles):
+                if event is not None and isinstance(event, index.handles):
                     index.apply(cur, event, position)
         claim = inline.claim
         if claim is not None and not claim.stored:

@@ -43,29 +43,23 @@ def event_hash_of_canonical(
     ).hexdigest()
 
 
-def leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
 def merkle_root(leaves: list[bytes]) -> str:
-    """RFC 6962 §2.1 Merkle Tree Hash of the leaves (here: the events' hashes, in order)."""
+    """RFC 6962 §2.1 Merkle Tree Hash of the leaves (here: the events' hashes, in order).
+
+    Built level by level, pairing neighbours and lifting an odd last node unchanged: the same
+    tree as the RFC's split at the largest power of two below n (its left subtrees are full)."""
     if not leaves:
         return hashlib.sha256(b"").hexdigest()
-    level = [leaf_hash(leaf) for leaf in leaves]
-    return _subtree(level).hex()
-
-
-def _subtree(nodes: list[bytes]) -> bytes:
-    if len(nodes) == 1:
-        return nodes[0]
-    split = 1
-    while split * 2 < len(nodes):
-        split *= 2  # the largest power of two smaller than n
-    return node_hash(_subtree(nodes[:split]), _subtree(nodes[split:]))
+    sha256 = hashlib.sha256
+    level = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    while len(level) > 1:
+        paired = [
+            sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0].hex()
 
 
 class ChainBroken(Exception):

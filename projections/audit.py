@@ -7,6 +7,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
 from adapters.sql import Cursor, empty_table, insert_rows
 from domain.journal import StudentJournal as J
 from domain.lessons import SubjectPage as P
@@ -81,6 +83,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
     return value
+
+
+def _json_text(value: Any) -> str | None:
+    """A change's values as JSON text (orjson: this runs for every event of a rebuild)."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _change(e: Any) -> tuple[Any, Any, Any]:
@@ -299,10 +311,8 @@ class AuditTrail:
                     owner.get("group_id") or getattr(event, "group_id", None),
                     self._subject(cur, event, record, owner),
                     record,
-                    json.dumps(before, ensure_ascii=False) if before is not None else None,
-                    json.dumps(after, ensure_ascii=False, default=str)
-                    if after is not None
-                    else None,
+                    _json_text(before),
+                    _json_text(after),
                     getattr(event, "reason", None),
                 ]
             )

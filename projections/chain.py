@@ -5,6 +5,7 @@ backfill or rebuild."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -87,6 +88,31 @@ class HashChain:
             )
             heads[stream] = (version, digest, org)
             rows.append((position, org, stream, version, digest))
+        cur.executemany(
+            "INSERT INTO event_hashes (position, org_id, stream_id, version, hash) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
+            rows,
+        )
+
+    def record_checked(
+        self, cur: Cursor, stored: Sequence[Any], positions: Sequence[int], hashes: Sequence[str]
+    ) -> None:
+        """Store hashes already checked against their chain (an archive's replay), with the
+        organisation of each stream as its first event names it or as already stored."""
+        streams = [str(n.originator_id) for n in stored]
+        orgs: dict[str, str] = {}
+        later: dict[str, int] = {}
+        for stream, n in zip(streams, stored, strict=True):
+            if n.originator_version == 1:
+                orgs[stream] = str(self.state_of(n).get("org_id", ""))
+            later.setdefault(stream, n.originator_version - 1)
+        wanted = {s: v for s, v in later.items() if s not in orgs}
+        for stream, (_, _, org) in self._stored_heads(cur, wanted).items():
+            orgs[stream] = org
+        rows = [
+            (position, orgs.get(stream, ""), stream, n.originator_version, digest)
+            for stream, n, position, digest in zip(streams, stored, positions, hashes, strict=True)
+        ]
         cur.executemany(
             "INSERT INTO event_hashes (position, org_id, stream_id, version, hash) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",

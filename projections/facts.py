@@ -25,7 +25,7 @@ P = SubjectPage
 
 def stamp(moment: datetime) -> str:
     """Record time as sortable text: UTC, microseconds, fixed width."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 VALID_NOW = "valid_to IS NULL"

@@ -35,7 +35,7 @@ from adapters.recorders import (
 )
 from adapters.sql import Database
 from adapters.tables import create_tables
-from adapters.transcodings import DateAsISO
+from adapters.transcodings import DateAsISO, JournalTranscoder
 from domain import ids
 from domain.actors import Actor, Role
 from domain.base import Audited
@@ -139,6 +139,11 @@ class JournalCore(Application[UUID]):
         if self.mapper.compressor:
             state = self.mapper.compressor.decompress(state)
         return state
+
+    def construct_transcoder(self) -> JSONTranscoder:
+        transcoder = JournalTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

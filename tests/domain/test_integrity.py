@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,3 +89,19 @@ def test_the_hash_of_canonical_parts_is_the_hash_of_the_event(
         )
         == expected
     )
+
+
+def _rfc_6962(leaves: list[bytes]) -> bytes:
+    """MTH as RFC 6962 §2.1 defines it: split at the largest power of two below n."""
+    if len(leaves) == 1:
+        return hashlib.sha256(b"\x00" + leaves[0]).digest()
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + _rfc_6962(leaves[:k]) + _rfc_6962(leaves[k:])).digest()
+
+
+@pytest.mark.parametrize("n", range(1, 70))
+def test_the_level_by_level_tree_is_the_rfc_tree(n: int) -> None:
+    leaves = [hashlib.sha256(str(i).encode()).digest() for i in range(n)]
+    assert merkle_root(leaves) == _rfc_6962(leaves).hex()
