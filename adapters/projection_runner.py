@@ -24,6 +24,9 @@ from adapters.tables import create_tables
 from projections.base import Projection
 
 REBUILD_CACHE_KIB = 256 * 1024
+# Events a rebuild reads and writes at a time: fewer round trips (each table's rows go in one
+# COPY or executemany a batch); the rebuild is one transaction anyway.
+REBUILD_BATCH = 5000
 
 
 class _Moved(Exception):
@@ -150,14 +153,17 @@ class ProjectionRunner:
         except Exception:
             return 0
 
-    def _read(self, names: Sequence[str], starts: dict[str, int], head: int) -> _Batch | None:
+    def _read(
+        self, names: Sequence[str], starts: dict[str, int], head: int, size: int = 0
+    ) -> _Batch | None:
         start = min(starts.values())
         if head <= start:
             return None
+        size = size or self.batch_size
         topics = [self._topics[n] for n in names]
         notifications = self.app.recorder.select_notifications(
             start=start,
-            limit=self.batch_size,
+            limit=size,
             stop=head,
             # Empty: every event (some projection reads them all).
             topics=[] if not all(topics) else sorted({t for ts in topics for t in ts}),
@@ -170,7 +176,7 @@ class ProjectionRunner:
             (n.topic, to_event(n) if cooked else None, n.id, n if raw else None)
             for n in notifications
         ]
-        full = len(notifications) == self.batch_size
+        full = len(notifications) == size
         position = notifications[-1].id if full else head
         return _Batch(notifications, decoded, position)
 
@@ -323,7 +329,7 @@ class ProjectionRunner:
                 cur.execute(f"DROP INDEX IF EXISTS {index}")
             starts = dict.fromkeys(names, 0)
             head = self.head()
-            while (batch := self._read(names, starts, head)) is not None:
+            while (batch := self._read(names, starts, head, REBUILD_BATCH)) is not None:
                 self._process(cur, names, starts, batch)
                 total += len(batch.notifications)
                 starts = dict.fromkeys(names, batch.position)

@@ -128,7 +128,13 @@ def _scrub_row(row: Any) -> Any:
         return row
     values = row.values() if isinstance(row, dict) else row
     for v in values:
-        if (isinstance(v, str) and "\x00" in v) or isinstance(v, (list, tuple)):
+        kind = type(v)  # exact types first: this runs for every row a rebuild writes
+        if kind is str:
+            if "\x00" in v:
+                break
+        elif kind is int or kind is float or v is None:
+            continue
+        elif (isinstance(v, str) and "\x00" in v) or isinstance(v, (list, tuple)):
             break
     else:
         return row

@@ -15,7 +15,8 @@ from bench import school
 from domain.actors import Actor, Role
 
 
-def run(label: str, services: Services, tmp: Path) -> None:
+def run(label: str, services: Services, tmp: Path) -> dict[str, float]:
+    """Prints each step; returns the figures of issue 14's table (seconds, events/s)."""
     app = services.journal
     deputy = Actor("dep", Role.DEPUTY.value, school.ORG, frozenset({Role.DEPUTY.value}))
     started = time.perf_counter()
@@ -44,12 +45,15 @@ def run(label: str, services: Services, tmp: Path) -> None:
         f"processes) — {exported.events:,} events, "
         f"{exported.files} files, {exported.bytes / 1e6:.0f} MB payload, {size:.0f} MB zip"
     )
+    figures = {"export": exported.seconds}
     checked = verify_archive(target)
+    figures["verify"] = checked.events / checked.seconds
     print(
         f"  {label}: archive verify (offline): {checked.seconds:.1f} s, "
         f"{checked.events / checked.seconds:,.0f} events verified per second"
     )
     replayed = replay_archive(target, tmp / f"replay-{label}.db")
+    figures["replay"] = replayed.seconds
     try:
         verdict = "equal" if replayed.ok else "DIFFERENT"
         print(
@@ -59,3 +63,4 @@ def run(label: str, services: Services, tmp: Path) -> None:
     finally:
         replayed.close()
     target.unlink()
+    return figures

@@ -47,7 +47,7 @@ def timed(call: Callable[[], Any], samples: int) -> tuple[float, float]:
     return statistics.median(latencies), p95(latencies)
 
 
-def run(label: str, store: dict[str, Any], var_dir: Path) -> None:
+def run(label: str, store: dict[str, Any], var_dir: Path) -> dict[str, float]:
     settings = Settings(
         var_dir=var_dir,
         secret_key="bench-secret-key-long-enough-for-hs256",
@@ -65,16 +65,43 @@ def run(label: str, store: dict[str, Any], var_dir: Path) -> None:
         runner = services.journal.read_models
         started = time.perf_counter()
         runner.rebuild()  # every read model, in one pass over the log
+        figures = {"rebuild": time.perf_counter() - started}
         print(
             f"  {label}: rebuild of all read models ({', '.join(runner.projections)}) from zero: "
-            f"{time.perf_counter() - started:.1f} s ({events:,} events)"
+            f"{figures['rebuild']:.1f} s ({events:,} events)"
         )
         reads(label, services)
         replay_alternative(label, services)
         if os.environ.get("BENCH_ARCHIVE", "1") == "1":
-            archive.run(label, services, var_dir)
+            figures.update(archive.run(label, services, var_dir))
     finally:
         services.close()
+    return figures
+
+
+# Issue 14's table: figure, how it is shown, the goal, whether a value meets it.
+GOALS: list[tuple[str, str, str, Callable[[float], bool]]] = [
+    ("rebuild", "rebuild of all read models from zero, s", "≤ 20", lambda v: v <= 20),
+    ("verify", "`ejournal archive verify`, events/s", "≥ 100,000", lambda v: v >= 100_000),
+    ("replay", "`ejournal archive replay`, s", "≤ 30", lambda v: v <= 30),
+    ("export", "export of the year, s", "≤ 60", lambda v: v <= 60),
+]
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    stores = list(results)
+    lines = [
+        f"| figure | {' | '.join(stores)} | goal |",
+        f"|---|{'---|' * len(stores)}---|",
+    ]
+    for key, label, goal, met in GOALS:
+        cells = []
+        for store in stores:
+            value = results[store].get(key)
+            shown = "—" if value is None else f"{value:,.0f}" if value >= 1000 else f"{value:.1f}"
+            cells.append(shown if value is None or met(value) else f"{shown} (missed)")
+        lines.append(f"| {label} | {' | '.join(cells)} | {goal} |")
+    return "\n".join(lines)
 
 
 def reads(label: str, services: Services) -> None:
@@ -160,18 +187,21 @@ def main() -> None:
         f"{len(school.SUBJECTS)} subjects), {SAMPLES} reads each"
     )
     which = os.environ.get("BENCH_STORES", "sqlite,postgres").split(",")
+    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         if "sqlite" in which:
-            run("SQLite", {"database_url": f"sqlite:///{tmp}/school.db"}, Path(tmp))
-        if "postgres" not in which:
-            return
-        with scratch_schema() as schema:
-            if schema is not None:
-                run(
-                    "PostgreSQL",
-                    {"database_url": POSTGRES_URL, "postgres_schema": schema},
-                    Path(tmp),
-                )
+            results["SQLite"] = run(
+                "SQLite", {"database_url": f"sqlite:///{tmp}/school.db"}, Path(tmp)
+            )
+        if "postgres" in which:
+            with scratch_schema() as schema:
+                if schema is not None:
+                    results["PostgreSQL"] = run(
+                        "PostgreSQL",
+                        {"database_url": POSTGRES_URL, "postgres_schema": schema},
+                        Path(tmp),
+                    )
+    print(f"\nThe archive's figures (issue 14), {os.cpu_count()} CPU cores:\n{table(results)}")
 
 
 if __name__ == "__main__":
