@@ -15,14 +15,13 @@ groups and rows come in a fixed order."""
 from __future__ import annotations
 
 import base64
-import functools
 import multiprocessing
 import os
 import re
 import time
 import zipfile
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,15 +40,17 @@ from adapters.report_tables import (
     csv_bytes,
     gradebook_table,
     journal_columns,
-    lesson_cell,
+    lesson_cells,
     summary_table,
     xlsx_bytes,
 )
 from adapters.year_reports import YearReports
 from domain.errors import RuleViolation
-from domain.integrity import ChainBroken, ChainWalk, canonical
+from domain.integrity import ChainBroken, ChainWalk, canonical, event_hash_of_canonical
 from domain.reference import AcademicYear, Organisation
-from projections.summary_sheet import PeriodResult
+from projections.attendance import Attendance
+from projections.gradebook import Gradebook
+from projections.summary_sheet import PeriodResult, SummaryRow
 
 Progress = Callable[[str, int, int], None]
 
@@ -109,36 +110,43 @@ def export_year(
     root = f"ejournal-{slug(org_id)}-{slug(year_id)}"
     partial = dest.with_name(dest.name + ".partial")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    names = personal.names(org_id)
+
+    def reference(people: set[str]) -> dict[str, Any]:
+        return {
+            "format": "ejournal-year-reference/1",
+            "organisation": {"id": org_id, "name": org.name if org else org_id, "timezone": zone},
+            "subjects": dict(sorted((org.subjects if org else {}).items())),
+            # Subject ids as the roster lists them (canonical JSON sorts object keys).
+            "subject_order": list(org.subject_order) if org else [],
+            "groups": {
+                g: {"name": info.name, "curator_id": info.curator_id}
+                for g, info in sorted(year.groups.items())
+            },
+            "people": {p: names[p] for p in sorted(people) if p in names},
+        }
+
+    renderer = Renderer(workers or workers_for(len(year.groups)))
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             bag = BagWriter(archive, root, closed_at.replace(tzinfo=None))
             bag.add(MANIFEST, canonical(manifest))
             bag.add(MANIFEST_SIG, base64.b64decode(sealed.signature))
             bag.add(PUBLIC_KEY, public_pem(key.public_key()).encode())
+            # The groups' reports first, so that the workers render their files while this
+            # process writes the events; the documents name the year's own people (students,
+            # teachers, curators), known without reading the events.
+            _read_groups(app, renderer, year, reference(_people(year, set())), closed_at, progress)
             actors = _write_events(app, bag, manifest, progress)
-            names = personal.names(org_id)
-            people = _people(year, actors | {manifest["closed_by"]})
-            reference: dict[str, Any] = {
-                "format": "ejournal-year-reference/1",
-                "organisation": {
-                    "id": org_id,
-                    "name": org.name if org else org_id,
-                    "timezone": zone,
-                },
-                "subjects": dict(sorted((org.subjects if org else {}).items())),
-                # Subject ids as the roster lists them (canonical JSON sorts object keys).
-                "subject_order": list(org.subject_order) if org else [],
-                "groups": {
-                    g: {"name": info.name, "curator_id": info.curator_id}
-                    for g, info in sorted(year.groups.items())
-                },
-                "people": {p: names[p] for p in sorted(people) if p in names},
-            }
-            bag.add(REFERENCE, canonical(reference))
-            _write_reports(app, bag, year, reference, closed_at, progress, workers)
+            full = reference(_people(year, actors | {manifest["closed_by"]}))
+            bag.add(REFERENCE, canonical(full))
+            for done, rendered in enumerate(renderer.files(), start=1):
+                for path, data in rendered:
+                    bag.add(path, data)
+                progress("документы групп", done, len(year.groups))
             bag.finish(
                 {
-                    "Source-Organization": reference["organisation"]["name"],
+                    "Source-Organization": full["organisation"]["name"],
                     "Organization-Identifier": org_id,
                     "External-Identifier": f"{org_id}/{year_id}",
                     "External-Description": (f"Электронный журнал: архив {year_id} учебного года"),
@@ -152,12 +160,13 @@ def export_year(
                 },
                 closed_at.date(),
                 sign=key.sign,
-                extra={"README.txt": readme(reference, manifest, root).encode()},
+                extra={"README.txt": readme(full, manifest, root).encode()},
             )
             files = len(bag.payload)
             size = bag.bytes
         os.replace(partial, dest)
     finally:
+        renderer.close()
         partial.unlink(missing_ok=True)
     return Exported(dest, int(manifest["event_count"]), files, size, time.perf_counter() - started)
 
@@ -180,31 +189,46 @@ def _write_events(
             )
             if not notes:
                 break
+            lines = []
             for n in notes:
                 last = wanted.get(n.originator_id)
                 if last is None or n.originator_version > last:
                     continue
-                stream = str(n.originator_id)
+                stream, version = str(n.originator_id), n.originator_version
                 state = app.chain.state_of(n)
+                # The state and the topic serialised once, for the hash and for the line.
+                state_json, topic_json = canonical(state), canonical(n.topic)
                 try:
-                    previous, digest = walk.next(
-                        stream=stream, version=n.originator_version, topic=n.topic, state=state
-                    )
+                    previous = walk.previous(stream, version)
                 except ChainBroken as e:
                     raise ArchiveBroken(str(e)) from None
+                digest = event_hash_of_canonical(
+                    stream=stream.encode(),
+                    version=b"%d" % version,
+                    topic=topic_json,
+                    state=state_json,
+                    previous=previous.encode(),
+                )
+                walk.accept(stream, version, digest)
                 actor = state.get("actor_id") if isinstance(state, dict) else None
                 if isinstance(actor, str):
                     actors.add(actor)
-                line = {
-                    "position": n.id,
-                    "stream": stream,
-                    "version": n.originator_version,
-                    "topic": n.topic,
-                    "state": state,
-                    "previous": previous,
-                    "hash": digest,
-                }
-                out.write(canonical(line) + b"\n")
+                # canonical() of {position, stream, version, topic, state, previous, hash}:
+                # the keys in code point order.
+                lines.append(
+                    b'{"hash":"%s","position":%d,"previous":"%s","state":%s,"stream":"%s",'
+                    b'"topic":%s,"version":%d}\n'
+                    % (
+                        digest.encode(),
+                        n.id,
+                        previous.encode(),
+                        state_json,
+                        stream.encode(),
+                        topic_json,
+                        version,
+                    )
+                )
+            out.write(b"".join(lines))
             start = notes[-1].id
             progress("события", start, head)
     if walk.stream_heads() != dict(sorted(heads.items())):
@@ -225,52 +249,127 @@ def _people(year: AcademicYear, actors: set[str]) -> set[str]:
     return people
 
 
-class Renderer:
-    """Renders files (PDF, XLSX: pure functions of plain data) in worker processes when there
-    are several, and adds them to the bag in the order they were asked for (with any number
-    of workers); memory stays bounded by keeping only a few results in flight."""
+@dataclass(frozen=True)
+class JournalSource:
+    """A gradebook page (a subject in a period) as read from the store."""
 
-    def __init__(self, bag: BagWriter, workers: int) -> None:
-        self.bag = bag
+    base: str  # its files' path without the extension
+    subject: str
+    period: str
+    teachers: list[str]
+    book: Gradebook
+
+
+@dataclass(frozen=True)
+class GroupSource:
+    """What a group's files are made of, read from the store: plain data, so that the files
+    are rendered in any process (`group_files`)."""
+
+    base: str  # the group's folder in the bag
+    heading: printing.Heading
+    subjects: dict[str, str]  # id → name, in the roster's order
+    periods: list[list[str]]  # per subject, its attestation periods' names
+    summary: list[SummaryRow]
+    attendance: Attendance
+    pages: list[JournalSource]
+    roster: list[tuple[str, str]]
+    names: dict[str, str]
+    at: datetime
+
+
+def group_files(group: GroupSource) -> list[tuple[str, bytes]]:
+    """A group's files in the bag's order: summary sheet, attendance, each gradebook page (CSV
+    and XLSX, PDF for the summary sheet), then the journal (PDF)."""
+    names, at, base = group.names, group.at, group.base
+    files: list[tuple[str, bytes]] = []
+
+    def tables(path: str, table: Table) -> None:
+        files.append((f"{path}.csv", csv_bytes(table)))
+        files.append((f"{path}.xlsx", xlsx_bytes(table, at=at)))
+
+    tables(f"{base}/summary-sheet", summary_table(group.summary, group.subjects, names))
+    sheet = printing.SummarySheet(
+        heading=group.heading,
+        subjects=list(group.subjects.values()),
+        rows=[
+            (
+                names.get(r.student_id, r.student_id),
+                [_subject_results(r.periods.get(s, [])) for s in group.subjects],
+            )
+            for r in group.summary
+        ],
+        periods=group.periods,
+    )
+    files.append((f"{base}/summary-sheet.pdf", printing.summary_sheet_pdf(sheet, at=at)))
+    tables(f"{base}/attendance", attendance_table(group.attendance, names))
+    pages = []
+    for page in group.pages:
+        tables(page.base, gradebook_table(page.book, names))
+        pages.append(_journal_page(page, names))
+    journal = printing.GroupJournal(
+        heading=group.heading,
+        roster=group.roster,
+        pages=pages,
+        attendance=[
+            printing.AttendanceLine(
+                student=names.get(r.student_id, r.student_id),
+                absent_lessons=r.absent_lessons,
+                by_code=dict(r.by_code),
+            )
+            for r in group.attendance.rows
+        ],
+        summary=sheet,
+    )
+    files.append((f"{base}/journal.pdf", printing.group_journal_pdf(journal, at=at)))
+    return files
+
+
+def _journal_page(page: JournalSource, names: dict[str, str]) -> printing.JournalPage:
+    lessons = journal_columns(page.book)
+    homework = [str(c.get("homework") or "") for c in lessons]
+    return printing.JournalPage(
+        subject=page.subject,
+        period=page.period,
+        teachers=page.teachers,
+        columns=[_lesson_label(c) for c in lessons],
+        topics=[str(c.get("topic") or "") for c in lessons],
+        # Beside the topics only when some lesson of the page set homework.
+        homework=homework if any(homework) else [],
+        rows=[
+            printing.JournalRow(
+                student=names.get(r.student_id, r.student_id),
+                cells=lesson_cells(r.marks, r.absences, lessons),
+                average=None if r.average is None else str(r.average),
+                result=(r.attestation or {}).get("result"),
+            )
+            for r in page.book.rows
+        ],
+    )
+
+
+class Renderer:
+    """Renders the groups' files in worker processes when there are several (else here, when
+    they are asked for) and hands them back in the order the groups were given, with any
+    number of workers (a reproducible zip). The groups are all given before the events are
+    written, so the workers render while this process writes the events; their files (a
+    tenth of the archive, the events being the rest) wait in memory until then."""
+
+    def __init__(self, workers: int) -> None:
         self.pool = (
             ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
             if workers > 1
             else None
         )
-        self.limit = max(2, 4 * workers)
-        self.pending: deque[tuple[str, Future[bytes]]] = deque()
+        self.queued: deque[GroupSource | Future[list[tuple[str, bytes]]]] = deque()
 
-    def add(self, path: str, render: Callable[[Any], bytes], data: Any) -> None:
-        """`render(data)`, here or in a worker (`render` must pickle: a module-level function
-        or a `functools.partial` of one)."""
-        if self.pool is None:
-            self.bag.add(path, render(data))
-            return
-        self.pending.append((path, self.pool.submit(render, data)))
-        while self.pending and (self.pending[0][1].done() or len(self.pending) > self.limit):
-            self._write_first()
+    def add(self, group: GroupSource) -> None:
+        self.queued.append(group if self.pool is None else self.pool.submit(group_files, group))
 
-    def add_ready(self, path: str, data: bytes) -> None:
-        """Bytes already made, queued behind the files still rendering: the bag's order is
-        the order asked, however many workers there are (a reproducible zip)."""
-        if self.pool is None:
-            self.bag.add(path, data)
-            return
-        done: Future[bytes] = Future()
-        done.set_result(data)
-        self.pending.append((path, done))
-
-    def add_tables(self, base: str, table: Table, at: datetime) -> None:
-        self.add_ready(f"{base}.csv", csv_bytes(table))
-        self.add(f"{base}.xlsx", functools.partial(xlsx_bytes, at=at), table)
-
-    def _write_first(self) -> None:
-        path, result = self.pending.popleft()
-        self.bag.add(path, result.result())
-
-    def finish(self) -> None:
-        while self.pending:
-            self._write_first()
+    def files(self) -> Iterator[list[tuple[str, bytes]]]:
+        """Each group's files, in the order given."""
+        while self.queued:
+            item = self.queued.popleft()
+            yield item.result() if isinstance(item, Future) else group_files(item)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -283,24 +382,7 @@ def workers_for(groups: int) -> int:
     return 1 if groups < 4 else min(4, os.cpu_count() or 1)
 
 
-def _write_reports(
-    app: Any,
-    bag: BagWriter,
-    year: AcademicYear,
-    reference: dict[str, Any],
-    closed_at: datetime,
-    progress: Progress,
-    workers: int | None,
-) -> None:
-    renderer = Renderer(bag, workers or workers_for(len(year.groups)))
-    try:
-        _render_groups(app, renderer, year, reference, closed_at, progress)
-        renderer.finish()
-    finally:
-        renderer.close()
-
-
-def _render_groups(
+def _read_groups(
     app: Any,
     out: Renderer,
     year: AcademicYear,
@@ -308,7 +390,7 @@ def _render_groups(
     closed_at: datetime,
     progress: Progress,
 ) -> None:
-    """Each group's files, groups in id order (the bag's file order is the order added)."""
+    """Each group's reports, groups in id order (the bag's file order is the order given)."""
     reports = YearReports(app.db, year, reference["subject_order"])
     names: dict[str, str] = reference["people"]
     subject_names: dict[str, str] = reference["subjects"]
@@ -316,99 +398,49 @@ def _render_groups(
     groups = sorted(year.groups)
     for done, group_id in enumerate(groups, start=1):
         base = f"groups/{slug(group_id)}"
-        heading = printing.Heading(
-            organisation=reference["organisation"]["name"],
-            year=year.year_id,
-            group=year.groups[group_id].name,
-            closed_at=ru_date(closed_on),
-            curator=names.get(year.groups[group_id].curator_id or ""),
-        )
         subjects = {s: subject_names.get(s, s) for s in reports.group_subjects(group_id)}
-        summary_rows = reports.summary_sheet(group_id)
-        out.add_tables(
-            f"{base}/summary-sheet", summary_table(summary_rows, subjects, names), closed_at
-        )
-        sheet = printing.SummarySheet(
-            heading=heading,
-            subjects=list(subjects.values()),
-            rows=[
-                (
-                    names.get(r.student_id, r.student_id),
-                    [_subject_results(r.periods.get(s, [])) for s in subjects],
-                )
-                for r in summary_rows
-            ],
-            periods=[[p.name for p in reports.periods(s)] for s in subjects],
-        )
-        out.add(
-            f"{base}/summary-sheet.pdf",
-            functools.partial(printing.summary_sheet_pdf, at=closed_at),
-            sheet,
-        )
-        absences = reports.attendance(group_id, year.starts_on, year.ends_on, today=closed_on)
-        out.add_tables(f"{base}/attendance", attendance_table(absences, names), closed_at)
         pages = []
         for subject_id, subject_name in subjects.items():
             teachers = sorted(
                 names.get(t, t) for t, g, s in year.assignments if g == group_id and s == subject_id
             )
             for period in reports.periods(subject_id):
-                book = reports.gradebook(group_id, subject_id, period)
-                out.add_tables(
-                    f"{base}/gradebook-{slug(subject_id)}-{slug(period.period_id)}",
-                    gradebook_table(book, names),
-                    closed_at,
-                )
-                lessons = journal_columns(book)
-                homework = [str(c.get("homework") or "") for c in lessons]
                 pages.append(
-                    printing.JournalPage(
+                    JournalSource(
+                        base=f"{base}/gradebook-{slug(subject_id)}-{slug(period.period_id)}",
                         subject=subject_name,
                         period=period.name,
                         teachers=teachers,
-                        columns=[_lesson_label(c) for c in lessons],
-                        topics=[str(c.get("topic") or "") for c in lessons],
-                        # Beside the topics only when some lesson of the page set homework.
-                        homework=homework if any(homework) else [],
-                        rows=[
-                            printing.JournalRow(
-                                student=names.get(r.student_id, r.student_id),
-                                cells=[lesson_cell(r.marks, r.absences, c) for c in lessons],
-                                average=None if r.average is None else str(r.average),
-                                result=(r.attestation or {}).get("result"),
-                            )
-                            for r in book.rows
-                        ],
+                        book=reports.gradebook(group_id, subject_id, period),
                     )
                 )
-        roster = sorted(
-            (
-                names.get(s, s),
-                _stay(m.starts_on, m.ends_on),
-            )
-            for (g, s), m in year.memberships.items()
-            if g == group_id
-        )
-        journal = printing.GroupJournal(
-            heading=heading,
-            roster=roster,
-            pages=pages,
-            attendance=[
-                printing.AttendanceLine(
-                    student=names.get(r.student_id, r.student_id),
-                    absent_lessons=r.absent_lessons,
-                    by_code=dict(r.by_code),
-                )
-                for r in absences.rows
-            ],
-            summary=sheet,
-        )
         out.add(
-            f"{base}/journal.pdf",
-            functools.partial(printing.group_journal_pdf, at=closed_at),
-            journal,
+            GroupSource(
+                base=base,
+                heading=printing.Heading(
+                    organisation=reference["organisation"]["name"],
+                    year=year.year_id,
+                    group=year.groups[group_id].name,
+                    closed_at=ru_date(closed_on),
+                    curator=names.get(year.groups[group_id].curator_id or ""),
+                ),
+                subjects=subjects,
+                periods=[[p.name for p in reports.periods(s)] for s in subjects],
+                summary=reports.summary_sheet(group_id),
+                attendance=reports.attendance(
+                    group_id, year.starts_on, year.ends_on, today=closed_on
+                ),
+                pages=pages,
+                roster=sorted(
+                    (names.get(s, s), _stay(m.starts_on, m.ends_on))
+                    for (g, s), m in year.memberships.items()
+                    if g == group_id
+                ),
+                names=names,
+                at=closed_at,
+            )
         )
-        progress("документы групп", done, len(groups))
+        progress("подготовка", done, len(groups))
 
 
 def _subject_results(periods: list[PeriodResult]) -> printing.SubjectResults:

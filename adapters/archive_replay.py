@@ -178,7 +178,7 @@ def replay_archive(path: Path, store: Path, progress: Progress = _quiet) -> Repl
         _load_names(db, org_id, reference.get("people", {}))
         # One pass over the log (each event decoded once) builds the read models and the
         # indexes the load left out (record locator, delegations).
-        writer = app.recorder.writer
+        writer = getattr(app.recorder, "writer", None)
         together = ProjectionRunner(
             app, db, [*app.read_models.projections.values(), *(writer.indexes if writer else [])]
         )

@@ -83,16 +83,21 @@ def _store_lock(settings: Settings, *, exclusive: bool) -> Iterator[None]:
             )
         except psycopg.Error as e:
             raise BackupError(f"Нет связи с PostgreSQL: {e}") from e
+        key = lock_key(settings.postgres_schema)
+        kind = "" if exclusive else "_shared"
         try:
-            function = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
-            row = conn.execute(
-                f"SELECT {function}(%s)", (lock_key(settings.postgres_schema),)
-            ).fetchone()
+            row = conn.execute(f"SELECT pg_try_advisory_lock{kind}(%s)", (key,)).fetchone()
             if not (row and row[0]):
                 raise BackupError(busy)
-            yield
+            try:
+                yield
+            finally:
+                # Released before the connection closes: a closed session's backend ends (and
+                # lets its locks go) a moment later, and a restore just after must not see it.
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(f"SELECT pg_advisory_unlock{kind}(%s)", (key,))
         finally:
-            conn.close()  # ends the session and with it the lock
+            conn.close()  # ends the session and with it the lock, in any case
         return
     path = sqlite_path(url)
     if path == ":memory:":

@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,13 +330,19 @@ class ProjectionRunner:
                 cur.execute(f"DROP INDEX IF EXISTS {index}")
             starts = dict.fromkeys(names, 0)
             head = self.head()
-            while (batch := self._read(names, starts, head, REBUILD_BATCH)) is not None:
-                self._process(cur, names, starts, batch)
-                total += len(batch.notifications)
-                starts = dict.fromkeys(names, batch.position)
-                if progress is not None:
-                    for each in names:
-                        progress(each, batch.position)
+            # The next batch is read and decoded in a second thread while this one is written:
+            # its Python runs while this thread waits on the database (which frees the GIL).
+            with ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
+                ahead = reader.submit(self._read, names, starts, head, REBUILD_BATCH)
+                while (batch := ahead.result()) is not None:
+                    following = dict.fromkeys(names, batch.position)
+                    ahead = reader.submit(self._read, names, following, head, REBUILD_BATCH)
+                    self._process(cur, names, starts, batch)
+                    total += len(batch.notifications)
+                    starts = following
+                    if progress is not None:
+                        for each in names:
+                            progress(each, batch.position)
             for each in names:
                 cur.execute(
                     "UPDATE projection_positions SET position = ?, error = NULL, "

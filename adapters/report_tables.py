@@ -66,12 +66,23 @@ def ru_date(day: date) -> str:
 
 def lesson_cell(marks: list[dict[str, Any]], absences: list[dict[str, Any]], lesson: Any) -> str:
     """A gradebook cell as on paper: the lesson's marks, or «н» for an absence."""
-    key = (lesson["lesson_date"], lesson["lesson_no"])
-    values = [m["value"] for m in marks if (m["lesson_date"], m["lesson_no"]) == key]
-    if values:
-        return Marks(values)
-    absent = any((a["lesson_date"], a.get("lesson_no")) == key for a in absences)
-    return "н" if absent else ""
+    return lesson_cells(marks, absences, [lesson])[0]
+
+
+def lesson_cells(
+    marks: list[dict[str, Any]], absences: list[dict[str, Any]], lessons: Sequence[Any]
+) -> list[str]:
+    """A student's cell for each lesson (`lesson_cell`), the marks and absences read once."""
+    values: dict[tuple[Any, Any], list[Any]] = {}
+    for m in marks:
+        values.setdefault((m["lesson_date"], m["lesson_no"]), []).append(m["value"])
+    absent = {(a["lesson_date"], a.get("lesson_no")) for a in absences}
+    cells: list[str] = []
+    for lesson in lessons:
+        key = (lesson["lesson_date"], lesson["lesson_no"])
+        found = values.get(key)
+        cells.append(Marks(found) if found else "н" if key in absent else "")
+    return cells
 
 
 def lesson_header(lesson: Mapping[str, Any]) -> str:
@@ -117,7 +128,7 @@ def gradebook_table(book: Gradebook, names: Mapping[str, str], caption: str | No
     rows = [
         [
             names.get(r.student_id) or r.student_id,
-            *(lesson_cell(r.marks, r.absences, c) for c in columns),
+            *lesson_cells(r.marks, r.absences, columns),
             Marks([m["value"] for m in r.marks]),
             r.average,
             r.weighted_average,
@@ -182,96 +193,121 @@ def csv_bytes(table: Table) -> bytes:
 
 
 def xlsx_bytes(table: Table, *, at: datetime | None = None) -> bytes:
-    """The table as a workbook: a title row (`table.caption`), a bold frozen header, numbers as
-    numbers, dates as dates, each of several marks in its own cell, borders and fitting
-    column widths. `at` (the year's close time for the archive) is every date inside the
-    file (document properties, zip entries): with the same `at` the bytes are the same."""
-    from openpyxl import Workbook  # on demand: most answers are JSON
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+    """The table as a workbook (XlsxWriter): a title row (`table.caption`), a bold frozen
+    header, numbers as numbers, dates as dates, each of several marks in its own cell,
+    borders and fitting column widths. `at` (the year's close time for the archive) is every
+    date inside the file (document properties, zip entries): with the same `at` the bytes are
+    the same."""
+    import xlsxwriter  # imported on demand: a worker that never exports starts smaller
 
     moment = datetime.now(UTC) if at is None else at
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = table.title[:31]
     spans = [
         max([1, *(len(row[j].values) for row in table.rows if isinstance(row[j], Marks))])
         for j in range(len(table.headers))
     ]
-    starts = [sum(spans[:j]) + 1 for j in range(len(spans))]
+    starts = [sum(spans[:j]) for j in range(len(spans))]
     total = sum(spans)
-    header_row = 1
+    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book.set_properties({"created": utc.replace(tzinfo=None), "author": "ejournal"})
+    styles = _Styles(book)
+    sheet = book.add_worksheet(table.title[:31])
+    top = 0
     if table.caption:
-        sheet.cell(1, 1, table.caption).font = Font(bold=True, size=12)
+        title = styles.of(table.caption, "title")
         if total > 1:
-            sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=total)
-        header_row = 2
-    thin = Side(style="thin", color="000000")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    fill = PatternFill("solid", fgColor="E6E6E6")
+            sheet.merge_range(0, 0, 0, total - 1, table.caption, title)
+        else:
+            sheet.write_string(0, 0, table.caption, title)
+        top = 1
     for j, text in enumerate(table.headers):
-        sheet.cell(header_row, starts[j], text)
+        style = styles.of(text, "header")
         if spans[j] > 1:
-            sheet.merge_cells(
-                start_row=header_row,
-                start_column=starts[j],
-                end_row=header_row,
-                end_column=starts[j] + spans[j] - 1,
-            )
-    for column in range(1, total + 1):
-        cell = sheet.cell(header_row, column)
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.border = border
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    widths = [0.0] * (total + 1)
-    for i, row in enumerate(table.rows, start=header_row + 1):
+            sheet.merge_range(top, starts[j], top, starts[j] + spans[j] - 1, str(text), style)
+        else:
+            sheet.write_string(top, starts[j], str(text), style)
+    sheet.freeze_panes(top + 1, 1)  # the names' column and the rows down to the header
+    widths = [0.0] * total
+    for r, row in enumerate(table.rows, start=top + 1):
+        for column in range(total):
+            sheet.write_blank(r, column, None, styles.cell)
         for j, value in enumerate(row):
             values = value.values if isinstance(value, Marks) else (value,)
             for k, item in enumerate(values):
-                cell = sheet.cell(i, starts[j] + k, _cell(item))
-                if isinstance(item, datetime):
-                    cell.number_format = DATETIME_FORMAT
-                elif isinstance(item, date):
-                    cell.number_format = DATE_FORMAT
-                widths[starts[j] + k] = max(widths[starts[j] + k], _shown_width(item))
-        for column in range(1, total + 1):
-            sheet.cell(i, column).border = border
+                column = starts[j] + k
+                styles.write(sheet, r, column, _cell(item))
+                widths[column] = max(widths[column], _shown_width(item))
     for j, text in enumerate(table.headers):
         # The header wraps at spaces: its longest word (or a line of 24) must fit.
         longest = max((len(w) for w in str(text).split()), default=0)
         share = max(longest, min(len(str(text)), 24)) / spans[j]
         for column in range(starts[j], starts[j] + spans[j]):
-            wanted = max(widths[column], share)
-            sheet.column_dimensions[get_column_letter(column)].width = min(60.0, wanted + 2)
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            if is_formula_like(cell.value):
-                # Kept as typed, but as text: an inline string, never an <f> formula, with
-                # Excel's quote prefix so that editing the cell does not turn it into one.
-                cell.data_type = "s"
-                cell.quotePrefix = True
-    sheet.freeze_panes = f"B{header_row + 1}"
-    book.properties.creator = "ejournal"
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
-    book.properties.created = book.properties.modified = utc.replace(tzinfo=None, microsecond=0)
-    return _save_fixed(book, moment)
+            sheet.set_column(column, column, min(60.0, max(widths[column], share) + 2))
+    book.close()
+    # A closed year's close time in the organisation's zone, as the archive's own members.
+    return _restamped(out.getvalue(), moment)
 
 
-def _save_fixed(book: Any, moment: datetime) -> bytes:
-    """The workbook's zip with every entry dated `moment` as its own clock reads (zip times
-    have no zone; a closed year's close time in the organisation's zone, as the archive's
-    own members); openpyxl's `save` would date the properties and the entries now."""
-    from openpyxl.writer.excel import ExcelWriter
+_BORDER: dict[str, Any] = {"border": 1}
+_HEADER: dict[str, Any] = {
+    **_BORDER,
+    "bold": True,
+    "bg_color": "#E6E6E6",
+    "align": "center",
+    "valign": "vcenter",
+    "text_wrap": True,
+}
+_TITLE: dict[str, Any] = {"bold": True, "font_size": 12}
 
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()
-    stamp = (max(1980, moment.year), *moment.timetuple()[1:6])
+
+class _Styles:
+    """A workbook's cell formats: the title, the header and a bordered cell, each also with
+    Excel's quote prefix (text a spreadsheet would read as a formula stays text when edited);
+    a bordered date, and date and time."""
+
+    def __init__(self, book: Any) -> None:
+        kinds: dict[str, dict[str, Any]] = {"title": _TITLE, "header": _HEADER, "cell": _BORDER}
+        self.plain = {kind: book.add_format(spec) for kind, spec in kinds.items()}
+        self.quoted = {
+            kind: book.add_format({**spec, "quote_prefix": True}) for kind, spec in kinds.items()
+        }
+        self.cell = self.plain["cell"]
+        self.date = book.add_format({**_BORDER, "num_format": DATE_FORMAT})
+        self.datetime = book.add_format({**_BORDER, "num_format": DATETIME_FORMAT})
+
+    def of(self, value: Any, kind: str) -> Any:
+        return self.quoted[kind] if is_formula_like(value) else self.plain[kind]
+
+    def write(self, sheet: Any, row: int, column: int, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool):
+            sheet.write_boolean(row, column, value, self.cell)
+        elif isinstance(value, int | float):
+            sheet.write_number(row, column, value, self.cell)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, column, value, self.datetime)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, column, value, self.date)
+        else:
+            sheet.write_string(row, column, value, self.of(value, "cell"))
+
+
+def _restamped(data: bytes, moment: datetime) -> bytes:
+    """The workbook's zip with every entry dated `moment` as its wall clock reads (XlsxWriter
+    dates them 1 January 1980)."""
+    stamp = (
+        max(1980, moment.year),
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+    )
     out = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source,
+        zipfile.ZipFile(io.BytesIO(data)) as source,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
     ):
         for entry in source.infolist():
@@ -279,7 +315,7 @@ def _save_fixed(book: Any, moment: datetime) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
             info.create_system = 3
-            target.writestr(info, source.read(entry.filename))
+            target.writestr(info, source.read(entry))
     return out.getvalue()
 
 

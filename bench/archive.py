@@ -38,11 +38,13 @@ def run(label: str, services: Services, tmp: Path) -> dict[str, float]:
     sealed = app.archive(deputy, school.YEAR)
     exported = export_year(app, services.personal, sealed, target, progress)
     size = target.stat().st_size / 1e6
+    read = stages.get("подготовка", 0.0)
     events_done = stages.get("события", 0.0)
     print(
-        f"  {label}: export: {exported.seconds:.1f} s (events {events_done:.1f} s, documents "
-        f"{exported.seconds - events_done:.1f} s with {workers_for(school.GROUPS)} "
-        f"processes) — {exported.events:,} events, "
+        f"  {label}: export: {exported.seconds:.1f} s (reports read {read:.1f} s, events "
+        f"{events_done - read:.1f} s while {workers_for(school.GROUPS)} processes render the "
+        f"documents, {exported.seconds - events_done:.1f} s more to write them) — "
+        f"{exported.events:,} events, "
         f"{exported.files} files, {exported.bytes / 1e6:.0f} MB payload, {size:.0f} MB zip"
     )
     figures = {"export": exported.seconds}
