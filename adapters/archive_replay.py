@@ -21,7 +21,7 @@ from adapters.accounts import PersonalData
 from adapters.archive import SigningKey, read_model_checksums
 from adapters.archive_check import ArchivedEvent, CheckedArchive, verify_archive
 from adapters.journal_app import EJournal
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ProjectionRunner, no_cyclic_gc
 from adapters.recorders import Inline
 from adapters.report_tables import Table, gradebook_table
 from adapters.sql import SQLiteDatabase
@@ -169,7 +169,8 @@ def replay_archive(path: Path, store: Path, progress: Progress = _quiet) -> Repl
     )
     try:
         loader = _Loader(app)
-        checked = verify_archive(path, progress=progress, on_event=loader.add)
+        with no_cyclic_gc():  # the load keeps many objects alive and makes no cycles
+            checked = verify_archive(path, progress=progress, on_event=loader.add)
         loader.flush()
         manifest, reference = checked.manifest, checked.reference
         org_id, year_id = manifest["organization_id"], manifest["year_id"]

@@ -9,6 +9,7 @@ valid_to > T)` and "now" is `valid_to IS NULL`. Every row carries its organisati
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +24,10 @@ J = StudentJournal
 P = SubjectPage
 
 
+@functools.lru_cache(maxsize=4096)
 def stamp(moment: datetime) -> str:
-    """Record time as sortable text: UTC, microseconds, fixed width."""
+    """Record time as sortable text: UTC, microseconds, fixed width. Cached: every projection
+    stamps the same event's time (a rebuild would format each twice)."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 

@@ -49,12 +49,21 @@ class RecordLocator:
         return []
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        stream = str(event.originator_id)
-        cur.executemany(
-            "INSERT INTO record_locator (record_id, kind, journal_id, position) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
-            [(record_id, kind, stream, position) for record_id, kind in self.records(event)],
-        )
+        self.apply_batch(cur, [(event, position)])
+
+    def apply_batch(self, cur: Cursor, events: list[tuple[Any, int]]) -> None:
+        """One statement for a batch's records (a rebuild or replay passes hundreds)."""
+        rows = [
+            (record_id, kind, str(event.originator_id), position)
+            for event, position in events
+            for record_id, kind in self.records(event)
+        ]
+        if rows:
+            cur.executemany(
+                "INSERT INTO record_locator (record_id, kind, journal_id, position) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
+                rows,
+            )
 
     def reset(self, cur: Cursor) -> None:
         cur.execute("DELETE FROM record_locator")
