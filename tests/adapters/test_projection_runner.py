@@ -64,23 +64,20 @@ def test_failed_batch_leaves_rows_and_position_untouched(imported: Services) -> 
     before_rows, before_pos = locator_rows(imported), app.indexes.position("record_locator")
     with imported.db.transaction() as cur:  # simulate a crash: rewind and break the view
         cur.execute("UPDATE projection_positions SET position = 0 WHERE name = 'record_locator'")
-    original = app.locator.apply
-    calls = {"n": 0}
+    original = app.locator.apply_batch
 
-    def crash_on_second(cur, event, position):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("killed mid-batch")
-        original(cur, event, position)
+    def crash_after_writing(cur, events):
+        original(cur, events)  # the batch's rows are written, then the process dies
+        raise RuntimeError("killed mid-batch")
 
-    app.locator.apply = crash_on_second  # type: ignore[method-assign]
+    app.locator.apply_batch = crash_after_writing  # type: ignore[method-assign]
     try:
         with pytest.raises(RuntimeError, match="killed mid-batch"):
             app.indexes.run_batch("record_locator")
         assert app.indexes.position("record_locator") == 0
         assert locator_rows(imported) == before_rows
     finally:
-        app.locator.apply = original  # type: ignore[method-assign]
+        app.locator.apply_batch = original  # type: ignore[method-assign]
     with imported.db.transaction() as cur:
         cur.execute("DELETE FROM record_locator")
     app.indexes.catch_up()
