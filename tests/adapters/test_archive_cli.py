@@ -258,20 +258,25 @@ def pem_of(key: Ed25519PrivateKey) -> bytes:
     )
 
 
+def resign(members: dict[str, bytes], key: Ed25519PrivateKey, changed: str) -> None:
+    """Make the bag consistent again under another key after `changed` (a payload file) was
+    edited: its public key replaces data/public-key.pem and signs the recomputed manifests."""
+    members["data/public-key.pem"] = pem_of(key)
+    rehash(members, "manifest-sha256.txt", changed)
+    rehash(members, "manifest-sha256.txt", "data/public-key.pem")
+    members["manifest-sha256.txt.sig"] = key.sign(members["manifest-sha256.txt"])
+    rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt")
+    rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt.sig")
+    members["tagmanifest-sha256.txt.sig"] = key.sign(members["tagmanifest-sha256.txt"])
+
+
 def resign_with(key: Ed25519PrivateKey) -> Callable[[dict[str, bytes]], None]:
-    """Change a byte of a PDF, then make the bag consistent again under another key: its
-    public key replaces data/public-key.pem and it signs the recomputed manifest."""
+    """Change a byte of a PDF, then re-sign the bag with another key."""
 
     def change(members: dict[str, bytes]) -> None:
         pdf = "data/groups/g1/journal.pdf"
         members[pdf] = flip_byte(members[pdf])
-        members["data/public-key.pem"] = pem_of(key)
-        rehash(members, "manifest-sha256.txt", pdf)
-        rehash(members, "manifest-sha256.txt", "data/public-key.pem")
-        members["manifest-sha256.txt.sig"] = key.sign(members["manifest-sha256.txt"])
-        rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt")
-        rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt.sig")
-        members["tagmanifest-sha256.txt.sig"] = key.sign(members["tagmanifest-sha256.txt"])
+        resign(members, key, pdf)
 
     return change
 

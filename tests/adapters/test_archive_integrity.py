@@ -34,6 +34,7 @@ from tests.adapters.test_archive_cli import (
     readme_commands,
     rehash,
     require_tools,
+    resign,
     rewrite,
     run,
     said,
@@ -250,13 +251,7 @@ def _resign_events(
     def rewrite_members(members: dict[str, bytes]) -> None:
         lines = [json.loads(x) for x in members["data/events.jsonl"].splitlines()]
         members["data/events.jsonl"] = b"\n".join(change(lines)) + b"\n"
-        members["data/public-key.pem"] = pem_of(key)
-        rehash(members, "manifest-sha256.txt", "data/events.jsonl")
-        rehash(members, "manifest-sha256.txt", "data/public-key.pem")
-        members["manifest-sha256.txt.sig"] = key.sign(members["manifest-sha256.txt"])
-        rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt")
-        rehash(members, "tagmanifest-sha256.txt", "manifest-sha256.txt.sig")
-        members["tagmanifest-sha256.txt.sig"] = key.sign(members["tagmanifest-sha256.txt"])
+        resign(members, key, "data/events.jsonl")
 
     return rewrite_members
 
