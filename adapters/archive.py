@@ -21,6 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from adapters.sql import Database
 from domain.integrity import canonical, merkle_root
 
+# The year archive's own files in the bag's payload (data/), named here so that checking an
+# archive needs none of the modules that make one (PDF, spreadsheets).
+EVENTS = "events.jsonl"
+REFERENCE = "reference.json"
+MANIFEST = "manifest.json"
+MANIFEST_SIG = "manifest.json.sig"
+PUBLIC_KEY = "public-key.pem"
+
 READ_MODEL_TABLES = {
     "marks": ("rm_marks", "mark_id, seq"),
     "absences": ("rm_absences", "absence_id, seq"),

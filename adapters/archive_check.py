@@ -16,8 +16,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from adapters.archive import ed25519_verifies
-from adapters.archive_export import EVENTS, MANIFEST, MANIFEST_SIG, PUBLIC_KEY, REFERENCE
+from adapters.archive import (
+    EVENTS,
+    MANIFEST,
+    MANIFEST_SIG,
+    PUBLIC_KEY,
+    REFERENCE,
+    ed25519_verifies,
+)
 from adapters.bag import MANIFEST as BAG_MANIFEST
 from adapters.bag import (
     MANIFEST_SIGNATURE,

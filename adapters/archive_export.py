@@ -32,7 +32,16 @@ from zoneinfo import ZoneInfo
 
 from adapters import printing
 from adapters.accounts import PersonalData
-from adapters.archive import SealedYear, public_pem, software_version
+from adapters.archive import (
+    EVENTS,
+    MANIFEST,
+    MANIFEST_SIG,
+    PUBLIC_KEY,
+    REFERENCE,
+    SealedYear,
+    public_pem,
+    software_version,
+)
 from adapters.bag import BagWriter
 from adapters.report_tables import (
     Table,
@@ -53,12 +62,6 @@ from projections.gradebook import Gradebook
 from projections.summary_sheet import PeriodResult, SummaryRow
 
 Progress = Callable[[str, int, int], None]
-
-EVENTS = "events.jsonl"
-REFERENCE = "reference.json"
-MANIFEST = "manifest.json"
-MANIFEST_SIG = "manifest.json.sig"
-PUBLIC_KEY = "public-key.pem"
 
 
 class ArchiveBroken(RuleViolation):

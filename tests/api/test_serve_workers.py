@@ -202,3 +202,23 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_a_server_process_starts_without_the_document_machinery() -> None:
+    """Every server process imports the app; PDF/A and spreadsheet modules (reportlab, pikepdf,
+    XlsxWriter) load only when a document is made, so each worker starts small (issue 10's
+    memory goal). Checked in a fresh interpreter, as a worker starts."""
+    heavy = ("reportlab", "pikepdf", "xlsxwriter", "openpyxl", "adapters.printing")
+    code = (
+        "import sys\n"
+        "from api.app import create_app\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
