@@ -18,7 +18,6 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import get_topic
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -67,9 +66,6 @@ class InlineWriter:
         self.chain = chain  # projections.chain.HashChain
         self.indexes = indexes  # RecordLocator, Delegations: apply(cur, event, position)
         self.decode = decode  # for events inserted without the application (replay, tests)
-        self.indexed_topics = frozenset(
-            get_topic(cls) for index in indexes for cls in index.handles
-        )
 
     def inline_of(self, stored: Sequence[StoredEvent], kwargs: dict[str, Any]) -> Inline:
         inline = kwargs.get("inline")
