@@ -123,3 +123,10 @@ def import_other_org(services: Services) -> None:
     import_roster(
         services.journal, services.passwords, parse_roster(other_roster()), system_actor(OTHER_ORG)
     )
+
+
+def form_csrf(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)

@@ -7,32 +7,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from api.bootstrap import Services
-from tests.api.helpers import ADMIN, TEACHER_MATH
+from tests.api.helpers import ADMIN, TEACHER_MATH, form_csrf
 from tests.conftest import PASSWORD
 
 PAGE = "/admin/roster"
-
-
-@pytest.fixture
-def web(imported: Services) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    with TestClient(create_app(services=imported), follow_redirects=False) as client:
-        yield client
-
-
-def form_csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
 
 
 def sign_in(web: Any, username: str = ADMIN, password: str = PASSWORD) -> str:

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from openpyxl import load_workbook
 
 from api.bootstrap import Services
 from tests.api.helpers import DEPUTY, TEACHER_MATH, mark_body
 from tests.api.test_page_sessions import page_csrf, sign_in
-
-
-@pytest.fixture
-def web(imported: Services) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    with TestClient(create_app(services=imported), follow_redirects=False) as client:
-        yield client
 
 
 def test_the_filtered_audit_list_downloads_as_csv_and_xlsx(web: Any, imported: Services) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from api.bootstrap import Services
 from tests.api.helpers import PARENT_OF_S01, STUDENT_S01, TEACHER_MATH, mark_body
 from tests.conftest import PASSWORD, Api
 
@@ -23,16 +21,6 @@ def roster(roster: dict[str, Any]) -> dict[str, Any]:
         if parent["id"] == "p01":
             parent["children"] = ["s01", "s02"]
     return roster
-
-
-@pytest.fixture
-def web(imported: Services) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    with TestClient(create_app(services=imported), follow_redirects=False) as client:
-        yield client
 
 
 def sign_in(web: Any, username: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,28 +19,13 @@ from tests.api.helpers import (
     TEACHER_CHEM_CURATOR,
     TEACHER_MATH,
     absence_body,
+    form_csrf,
     mark_body,
 )
 from tests.conftest import PASSWORD, Api
 
 ARCHIVIST = "zaitseva"
 YEAR = "2026-2027"
-
-
-@pytest.fixture
-def web(imported: Services) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    with TestClient(create_app(services=imported), follow_redirects=False) as client:
-        yield client
-
-
-def form_csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
 
 
 def sign_in(web: Any, username: str) -> None:

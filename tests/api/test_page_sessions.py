@@ -4,33 +4,13 @@ with tokens, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from adapters.clock import FixedClock
-from api.bootstrap import Services
-from tests.api.helpers import ADMIN, TEACHER_MATH, mark_body
+from tests.api.helpers import ADMIN, TEACHER_MATH, form_csrf, mark_body
 from tests.conftest import PASSWORD
 
 COOKIE = "ejournal_session"
-
-
-@pytest.fixture
-def web(imported: Services) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    with TestClient(create_app(services=imported), follow_redirects=False) as client:
-        yield client
-
-
-def form_csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
 
 
 def page_csrf(html: str) -> str:

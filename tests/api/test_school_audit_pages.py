@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,24 +12,8 @@ import pytest
 
 from adapters.clock import FixedClock
 from api.bootstrap import Services
-from tests.api.helpers import ADMIN, DEPUTY, DIRECTOR, TEACHER_MATH, record_mark
+from tests.api.helpers import ADMIN, DEPUTY, DIRECTOR, TEACHER_MATH, form_csrf, record_mark
 from tests.conftest import PASSWORD, Api
-
-
-@pytest.fixture
-def web(imported: Services) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    with TestClient(create_app(services=imported), follow_redirects=False) as client:
-        yield client
-
-
-def form_csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
 
 
 def sign_in(web: Any, username: str, password: str = PASSWORD) -> None:
