@@ -86,7 +86,7 @@ class Accounts:
 
     def session_state(self, org_id: str, person_id: str, jti: str) -> tuple[bool, int, bool]:
         """(active, token_epoch, revoked) in one round trip, checked on every call."""
-        with self.db.read() as cur:
+        with self.db.lookup() as cur:
             cur.execute(
                 "SELECT a.active, a.token_epoch, "
                 "(SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = ?) "

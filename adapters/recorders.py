@@ -10,7 +10,10 @@ several processes cannot make a wrong one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -31,8 +34,24 @@ REFERENCE_CHANGES = "reference_changes"
 JOURNAL_TOPICS = "domain.journal:StudentJournal."
 
 
+# The transaction of the change in progress in this context (PostgreSQL): set by `unit()`.
+_unit: ContextVar[Any] = ContextVar("ejournal_write_unit", default=None)
+# Namespace of the streams' advisory locks (the two-key form keeps them apart from the
+# store lock, whose keys are one 64-bit integer).
+STREAM_LOCKS = 0x656A6F75  # "ejou"
+
+
+def stream_lock_key(stream: UUID) -> int:
+    """A stream's advisory-lock key within STREAM_LOCKS (a signed 32-bit integer)."""
+    return int.from_bytes(stream.bytes[:4], "big", signed=True)
+
+
 class KeyAlreadyUsed(Exception):
     """The request's idempotency key is already stored: the save is rolled back."""
+
+    def __init__(self, claim: IdempotencyClaim) -> None:
+        super().__init__(claim.key)
+        self.claim = claim
 
 
 @dataclass
@@ -52,7 +71,9 @@ class Inline:
     """What the application hands the recorder with each save (save kwargs)."""
 
     events: list[Any]
-    claim: IdempotencyClaim | None = None
+    # The requests' keys, each with the slice [start, end) of the events its request caused
+    # (a group commit saves several requests' events together).
+    claims: list[tuple[IdempotencyClaim, int, int]] = field(default_factory=list)
     # The events' chained hashes when already checked (an archive's replay): stored as given.
     hashes: Sequence[str] | None = None
 
@@ -80,20 +101,30 @@ class InlineWriter:
             self.chain.apply_batch(cur, list(zip(stored, ids, strict=True)))
         else:
             self.chain.record_checked(cur, stored, ids, inline.hashes)
-        for event, position in zip(inline.events, ids, strict=True):
-            for index in self.indexes:
-                if event is not None and isinstance(event, index.handles):
+        for index in self.indexes:
+            mine = [
+                (event, position)
+                for event, position in zip(inline.events, ids, strict=True)
+                if event is not None and isinstance(event, index.handles)
+            ]
+            if not mine:
+                continue
+            if hasattr(index, "apply_batch"):  # one statement for a group's records
+                index.apply_batch(cur, mine)
+            else:
+                for event, position in mine:
                     index.apply(cur, event, position)
-        claim = inline.claim
-        if claim is not None and not claim.stored:
+        for claim, _, end in inline.claims:
+            if claim.stored:
+                continue
             cur.execute(
                 "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, "
                 "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING "
                 "RETURNING position",
-                (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[-1]),
+                (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[end - 1]),
             )
             if cur.fetchone() is None:  # (rowcount is unknown in a pipeline)
-                raise KeyAlreadyUsed(claim.key)
+                raise KeyAlreadyUsed(claim)
         names: tuple[str, ...] = INLINE
         if any(not s.topic.startswith(JOURNAL_TOPICS) for s in stored):
             names = (*INLINE, REFERENCE_CHANGES)
@@ -106,9 +137,9 @@ class InlineWriter:
     @staticmethod
     def committed(inline: Inline, ids: Sequence[int]) -> None:
         """After the commit: the claim is stored, later saves of the request skip it."""
-        if inline.claim is not None:
-            inline.claim.stored = True
-            inline.claim.positions.extend(ids)
+        for claim, start, end in inline.claims:
+            claim.stored = True
+            claim.positions.extend(ids[start:end])
 
 
 class SQLiteJournalRecorder(SQLiteApplicationRecorder):
@@ -140,6 +171,19 @@ class SQLiteJournalRecorder(SQLiteApplicationRecorder):
             # The raw sqlite3 cursor is our SQL port as it is (same connection, same transaction).
             self.writer.write(c.sqlite_cursor, stored_events, list(ids), inline)
         return ids
+
+    @contextmanager
+    def unit(self, streams: Sequence[UUID]) -> Iterator[None]:
+        """A whole change (read the streams' news, decide, insert) as one writer: the write
+        gate is held throughout, so no other writer, here or in another process, comes
+        between the read and the insert (ADR 13)."""
+        pool = self.datastore.pool
+        gate = gate_for(pool.db_name)
+        if gate is None:
+            yield
+            return
+        with gate.passage(float(pool.lock_timeout or 5)):
+            yield
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -177,12 +221,41 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             "ON e.originator_id = h.id AND e.originator_version > h.version "
             "ORDER BY e.originator_id, e.originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self._stream_lock = SQL("SELECT pg_advisory_xact_lock(%s, %s)")
+
+    @contextmanager
+    def unit(self, streams: Sequence[UUID]) -> Iterator[None]:
+        """A whole change (read the streams' news, decide, insert) in one transaction that
+        first takes the streams' advisory locks, in one order: writers of the same journals,
+        in any process, queue here instead of failing on the version check (ADR 13). The
+        commit happens when the block ends; nested units join the outer one."""
+        if _unit.get() is not None:
+            yield
+            return
+        keys = sorted({stream_lock_key(s) for s in streams})
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.pipeline(), conn.cursor() as curs:
+                curs.execute(self._search_path, prepare=True)
+                curs.execute(self.lock_table_statements[0], prepare=True)
+                for key in keys:
+                    curs.execute(self._stream_lock, (STREAM_LOCKS, key), prepare=True)
+            done: list[tuple[Inline, Sequence[int]]] = []
+            token = _unit.set((conn, done))
+            try:
+                yield
+            finally:
+                _unit.reset(token)
+        for inline, ids in done:  # committed
+            InlineWriter.committed(inline, ids)
 
     def select_after(self, heads: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
         """Events of several streams newer than the given versions, in one query."""
         if not heads:
             return []
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        bound = _unit.get()
+        with contextlib.ExitStack() as stack:
+            conn = bound[0] if bound else stack.enter_context(self.datastore.get_connection())
+            curs = stack.enter_context(conn.cursor())
             curs.execute(
                 self._select_after,
                 ([h[0] for h in heads], [h[1] for h in heads]),
@@ -205,6 +278,20 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
             for s in stored_events
         ]
+        bound = _unit.get()
+        if bound is not None:
+            conn, done = bound
+            with conn.pipeline():
+                with conn.cursor() as curs:
+                    curs.execute(self.lock_table_statements[1], prepare=True)
+                    curs.execute(self.insert_events_statement, (rows,), prepare=True)
+                    ids = [int(r["notification_id"]) for r in curs.fetchall()]
+                if inline is not None and self.writer is not None:
+                    with conn.cursor(row_factory=tuple_row) as raw:
+                        self.writer.write(_PgCursor(raw), stored_events, ids, inline)
+            if inline is not None:
+                done.append((inline, ids))
+            return ids
         with (
             self.datastore.get_connection() as conn,
             conn.pipeline(),

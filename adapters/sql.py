@@ -7,12 +7,14 @@ position commit together.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from adapters.write_gate import gate_for
@@ -32,6 +34,7 @@ class Database(Protocol):
 
     def transaction(self, *, durable: bool = True) -> Any: ...
     def read(self) -> Any: ...
+    def lookup(self) -> Any: ...
     def close(self) -> None: ...
 
 
@@ -102,6 +105,10 @@ class SQLiteDatabase:
             return
         with self._txn("BEGIN") as cur:
             yield cur
+
+    def lookup(self) -> Any:
+        """One statement's read (SQLite: a read; its snapshot costs no round trip)."""
+        return self.read()
 
     def close(self) -> None:
         with self._lock:
@@ -223,6 +230,19 @@ class PostgresDatabase:
 
     def read(self) -> Any:
         return self.transaction()
+
+    @contextmanager
+    def lookup(self) -> Iterator[_PgCursor]:
+        """One statement outside any transaction: a single round trip, no BEGIN and COMMIT
+        (for the lookups every request makes: its session, the reference mark)."""
+        with self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                with conn.cursor() as cur:
+                    yield _PgCursor(cur)
+            finally:
+                with contextlib.suppress(psycopg.Error):
+                    conn.autocommit = False
 
     def close(self) -> None:
         self.pool.close()

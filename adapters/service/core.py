@@ -5,21 +5,23 @@ from __future__ import annotations
 import contextlib
 import copy
 import random
+import sqlite3
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
 from adapters.archive import Archives, SigningKey
 from adapters.clock import Clock, SystemClock
@@ -29,6 +31,7 @@ from adapters.recorders import (
     IdempotencyClaim,
     Inline,
     InlineWriter,
+    KeyAlreadyUsed,
     PostgresJournalRecorder,
     SQLiteJournalRecorder,
     recorder_topic,
@@ -50,6 +53,8 @@ from projections.facts import JournalFacts
 from projections.locator import RecordLocator
 
 A = TypeVar("A", bound=Audited)
+# Failures of the store: they end a group commit's transaction, so every change in it fails.
+STORE_ERRORS = (PersistenceError, psycopg.Error, sqlite3.Error)
 
 # The current request's Idempotency-Key (set by the API), stored with its first events.
 idempotency_claim: ContextVar[IdempotencyClaim | None] = ContextVar(
@@ -57,6 +62,8 @@ idempotency_claim: ContextVar[IdempotencyClaim | None] = ContextVar(
 )
 
 MAX_ATTEMPTS = 8
+# Changes of one process committed together at most (group commit, ADR 17).
+MAX_GROUP = 64
 REFERENCE_CACHE_SIZE = 10_000
 # How stale another process's change to a roster, year or lesson may look here (seconds).
 REFERENCE_CHECK_SECONDS = 0.05
@@ -103,7 +110,12 @@ class JournalCore(Application[UUID]):
         self.clock = clock or SystemClock()
         self.zone = zone or ZoneInfo("Asia/Yekaterinburg")
         self.new_id = new_id
-        self._stripes = [threading.Lock() for _ in range(64)]
+        self._stripes = [threading.Lock() for _ in range(1024)]
+        # Group commit (ADR 17): changes waiting for the next transaction, and the lock its
+        # leader holds while it runs them.
+        self._waiting: list[_Change] = []
+        self._waiting_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
         # id -> (aggregate, the reference generation it was known current at)
         self._references: OrderedDict[UUID, tuple[Any, int]] = OrderedDict()
         self._generation = 0
@@ -152,9 +164,12 @@ class JournalCore(Application[UUID]):
     def _record(self, processing_event: Any) -> Any:
         """Hand the recorder the domain events (for the inline indexes) and the request's
         idempotency key, so both commit with the events."""
-        processing_event.saved_kwargs["inline"] = Inline(
-            list(processing_event.events), claim=idempotency_claim.get()
-        )
+        events = list(processing_event.events)
+        claims = processing_event.saved_kwargs.pop("claims", None)
+        if claims is None:
+            claim = idempotency_claim.get()
+            claims = [(claim, 0, len(events))] if claim is not None and events else []
+        processing_event.saved_kwargs["inline"] = Inline(events, claims=claims)
         recordings = super()._record(processing_event)
         changed = [i for i, a in processing_event.aggregates.items() if not _is_journal(a)]
         if changed:  # seen at once by this process
@@ -169,7 +184,7 @@ class JournalCore(Application[UUID]):
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """A private copy for changing (the library deep-copies from its cache)."""
         try:
-            aggregate: Any = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id, projector_func=mutate_all)
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, kind)
@@ -212,7 +227,7 @@ class JournalCore(Application[UUID]):
         at most every REFERENCE_CHECK_SECONDS (changes made by this process count at once)."""
         now = time.monotonic()
         if now - self._generation_read_at > REFERENCE_CHECK_SECONDS:
-            with self.db.read() as cur:
+            with self.db.lookup() as cur:
                 cur.execute(
                     "SELECT position FROM projection_positions WHERE name = ?",
                     (REFERENCE_CHANGES,),
@@ -302,37 +317,39 @@ class JournalCore(Application[UUID]):
     def _cached(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The cached aggregate itself, brought up to date with the store: one cheap query for
         events another process wrote (a conflict would cost a whole replay)."""
-        try:
-            aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
-        except AggregateNotFoundError:
+        aggregate = self._cached_many([aggregate_id]).get(aggregate_id)
+        if aggregate is None:
             return None
         assert isinstance(aggregate, kind)
         return aggregate
 
-    def _cached_many(self, aggregate_ids: list[UUID]) -> dict[UUID, StudentJournal]:
-        """Several cached journals brought up to date with one query for all of them (the
-        caller holds their stripes); those not cached are loaded one by one."""
+    def _cached_many(self, aggregate_ids: list[UUID]) -> dict[UUID, Any]:
+        """Cached aggregates brought up to date with one query for all of them (the caller
+        holds their stripes; inside a write unit the query runs in its transaction); those
+        not cached are replayed one by one. Ids with no stored events are left out."""
         cache = self.repository.cache
+        select_after = getattr(self.recorder, "select_after", None)
         found: dict[UUID, Any] = {}
         missing: list[UUID] = []
         for aggregate_id in aggregate_ids:
             try:
-                found[aggregate_id] = cache.get(aggregate_id) if cache is not None else None
+                if cache is None or select_after is None:
+                    raise KeyError(aggregate_id)
+                found[aggregate_id] = cache.get(aggregate_id)
             except KeyError:
                 missing.append(aggregate_id)
-        found = {k: v for k, v in found.items() if isinstance(v, StudentJournal)}
-        select_after = getattr(self.recorder, "select_after", None)
-        if select_after is None:
-            missing += list(found)
-            found = {}
-        else:
+        if found:
+            assert select_after is not None
             for stored in select_after([(k, v.version) for k, v in found.items()]):
                 event: Any = self.mapper.to_domain_event(stored)
                 found[stored.originator_id] = event.mutate(found[stored.originator_id])
         for aggregate_id in missing:
-            journal = self._cached(aggregate_id, StudentJournal)
-            if journal is not None:
-                found[aggregate_id] = journal
+            try:
+                found[aggregate_id] = self.repository.get(
+                    aggregate_id, deepcopy_from_cache=False, projector_func=mutate_all
+                )
+            except AggregateNotFoundError:
+                continue
         return found
 
     def _evict(self, aggregate_id: UUID) -> None:
@@ -400,44 +417,95 @@ class JournalCore(Application[UUID]):
         load: Callable[[], dict[UUID, Any]],
         command: Callable[[dict[UUID, Any]], None],
     ) -> tuple[dict[UUID, Any], int]:
-        """The write loop every change goes through: hold the aggregates' stripes (in one
-        global order, so two writers never wait for each other in a cycle), load, run the
-        command, save all in one transaction; on a concurrent change evict and retry.
+        """The write path every change goes through (ADR 13, ADR 17).
 
+        The caller holds the aggregates' stripes (in one global order, so two writers never
+        wait for each other in a cycle): no other request of this process touches them until
+        the answer. The change then waits for the next group commit: whichever waiting
+        request takes the commit lock first runs every waiting change in one write unit
+        (the streams' locks, their news, each command, one save) and hands each its answer.
         Writers in this process work on the cached objects themselves (no deep copy); a change
-        that fails to save is evicted so the cache never lies. Other processes are met by the
-        optimistic check: the loser re-reads and retries."""
+        that fails puts back its copies from before, so the cache never lies."""
         stripes = sorted({id(self._stripe(u)): self._stripe(u) for u in aggregate_ids}.items())
+        change = _Change(aggregate_ids, load, command, idempotency_claim.get())
+        with contextlib.ExitStack() as held:
+            for _, stripe in stripes:
+                held.enter_context(stripe)
+            with self._waiting_lock:
+                self._waiting.append(change)
+            while not change.done:
+                with self._commit_lock:
+                    if change.done:
+                        break
+                    with self._waiting_lock:
+                        group = self._waiting[:MAX_GROUP]
+                        del self._waiting[:MAX_GROUP]
+                    try:
+                        self._commit_group(group)
+                    except BaseException as error:
+                        for other in group:
+                            if not other.done:
+                                other.fail(error if other is change else _own(error))
+        if change.error is not None:
+            raise change.error
+        self.written()
+        return change.copies, change.position
+
+    def _commit_group(self, group: list[_Change]) -> None:
+        """Run the changes of a group and save them in one transaction; a change whose load
+        or command fails is undone and answered alone, the others go on. A concurrent change
+        (a writer outside the locks) or a reused idempotency key rolls back the save, which
+        is run again without what failed."""
+        unit = getattr(self.recorder, "unit", None)
         for attempt in range(MAX_ATTEMPTS):
-            with contextlib.ExitStack() as held:
-                for _, stripe in stripes:
-                    held.enter_context(stripe)
-                found = load()
-                before = {u: a.version for u, a in found.items()}
-                try:
-                    command(found)
-                    recordings = self.save(*found.values())
-                except IntegrityError:
-                    recordings = None
-                    for aggregate_id in found:
-                        self._evict(aggregate_id)
-                except BaseException:
-                    # The library empties pending events before it writes, so a failed save
-                    # shows only as a version moved on: drop that copy, the next write
-                    # starts from what is stored.
-                    for aggregate_id, aggregate in found.items():
-                        if aggregate.version != before[aggregate_id]:
-                            self._evict(aggregate_id)
-                    raise
-                if recordings is not None:
-                    copies = {u: read_copy(a) for u, a in found.items()}
-            if recordings is not None:
-                self.written()
-                if not recordings:  # nothing changed: answer the log position as it is
-                    return copies, int(self.recorder.max_notification_id() or 0)
-                return copies, int(recordings[-1].notification.id)
-            time.sleep(random.uniform(0, 0.005 * 2**attempt))
-        raise Conflict("Запись одновременно изменяли другие; повторите попытку")
+            live = [c for c in group if not c.done]
+            if not live:
+                return
+            streams = sorted({u for c in live for u in c.aggregate_ids})
+            ready: list[_Change] = []
+            spans: list[tuple[_Change, int, int]] = []
+            try:
+                with unit(streams) if unit else contextlib.nullcontext():
+                    for change in live:
+                        if change.run(self):
+                            ready.append(change)
+                    start = 0
+                    for change in ready:
+                        end = start + sum(len(a.pending_events) for a in change.found.values())
+                        spans.append((change, start, end))
+                        start = end
+                    claims = [(c.claim, a, b) for c, a, b in spans if c.claim and b > a]
+                    aggregates = [a for c in ready for a in c.found.values()]
+                    recordings = self.save(*aggregates, claims=claims) if start else []
+            except IntegrityError:
+                for change in ready:
+                    change.undo(self)
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                continue
+            except KeyAlreadyUsed as used:
+                for change in ready:
+                    change.undo(self)
+                    if change.claim is used.claim:
+                        change.fail(used)
+                continue
+            except BaseException:
+                for change in ready:
+                    change.undo(self)
+                raise
+            ids = [int(r.notification.id) for r in recordings]
+            head: int | None = None
+            for change, start, end in spans:
+                if end > start:
+                    position = ids[end - 1]
+                else:  # nothing changed: the log position as it is
+                    if head is None:
+                        head = int(self.recorder.max_notification_id() or 0)
+                    position = head
+                change.answer({u: read_copy(a) for u, a in change.found.items()}, position)
+            return
+        for change in group:
+            if not change.done:
+                change.fail(Conflict("Запись одновременно изменяли другие; повторите попытку"))
 
     def change_journal(
         self,
@@ -484,8 +552,90 @@ class JournalCore(Application[UUID]):
         return journal
 
 
+def _own(error: BaseException) -> BaseException:
+    """A copy of a group's failure for another waiting request to raise in its thread."""
+    try:
+        clone = copy.copy(error)
+    except Exception:
+        return error
+    return clone if isinstance(clone, BaseException) else error
+
+
+@dataclass(eq=False)
+class _Change:
+    """One request's change waiting for, and then run by, a group commit."""
+
+    aggregate_ids: list[UUID]
+    load: Callable[[], dict[UUID, Any]]
+    command: Callable[[dict[UUID, Any]], None]
+    claim: IdempotencyClaim | None
+    done: bool = False
+    error: BaseException | None = None
+    copies: dict[UUID, Any] = field(default_factory=dict)
+    position: int = 0
+    found: dict[UUID, Any] = field(default_factory=dict)
+    before: dict[UUID, int] = field(default_factory=dict)
+    # Stored journals as they were before the command: a failed save puts them back, and
+    # the next load brings them up to date with one query instead of replaying them whole.
+    kept: dict[UUID, Any] = field(default_factory=dict)
+
+    def run(self, core: JournalCore) -> bool:
+        """Load and run the command (in the write unit); False when it failed (answered)."""
+        self.found, self.before, self.kept = {}, {}, {}
+        try:
+            self.found = self.load()
+            self.before = {u: a.version for u, a in self.found.items()}
+            self.kept = {
+                u: pristine_copy(a)
+                for u, a in self.found.items()
+                if isinstance(a, StudentJournal) and not a.pending_events
+            }
+            self.command(self.found)
+        except Exception as error:
+            self.undo(core)
+            if isinstance(error, STORE_ERRORS):  # the transaction is lost: the whole group
+                raise
+            self.fail(error)
+            return False
+        return True
+
+    def undo(self, core: JournalCore) -> None:
+        """Every aggregate the command moved is replaced in the cache by its copy from
+        before the command, or dropped when there is none. (The library empties pending
+        events before it writes, so a failed save shows only as a version moved on.)"""
+        cache = core.repository.cache
+        for aggregate_id, aggregate in self.found.items():
+            if aggregate.version == self.before.get(aggregate_id):
+                continue
+            if aggregate_id in self.kept and cache is not None:
+                cache.put(aggregate_id, self.kept[aggregate_id])
+            else:
+                core._evict(aggregate_id)
+
+    def fail(self, error: BaseException) -> None:
+        self.error, self.done = error, True
+
+    def answer(self, copies: dict[UUID, Any], position: int) -> None:
+        self.copies, self.position, self.done = copies, position, True
+
+
+def mutate_all(aggregate: Any, events: Any) -> Any:
+    """The library's `project_aggregate` without its per-event `isinstance` check against a
+    runtime Protocol, which took half of a journal's replay (events are ours, all mutable)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 def _is_journal(aggregate: Any) -> bool:
     return isinstance(aggregate, StudentJournal)
+
+
+def pristine_copy(journal: StudentJournal) -> StudentJournal:
+    """A stored journal's copy to fall back on: its own (empty) list of pending events."""
+    clone = read_copy(journal)
+    clone._pending_events = []
+    return clone
 
 
 def read_copy(aggregate: A) -> A:

@@ -1,0 +1,190 @@
+"""Group commit (ADR 17): changes that wait while another is being saved are saved together,
+in one transaction; each is answered on its own, and what fails fails alone — except a
+failure of the store, which fails the whole group and leaves nothing behind.
+
+The tests hold the commit lock, let the writers queue up behind it, then let go: the first
+writer to take the lock saves every queued change. Both stores."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pytest
+
+from adapters.integrity import verify_store
+from adapters.recorders import IdempotencyClaim, KeyAlreadyUsed
+from adapters.service.core import idempotency_claim
+from api.bootstrap import Services
+from domain.actors import Actor
+from domain.errors import InvalidMark
+from domain.ids import journal_id
+
+TEACHER = Actor("t1", "teacher", "sght", frozenset({"teacher"}))
+STUDENTS = ["s01", "s02", "s03", "s04", "s05", "s06"]
+
+
+def mark(app: Any, student_id: str, value: int = 5, key: str | None = None) -> Any:
+    token = idempotency_claim.set(
+        IdempotencyClaim("sght:t1", key, "f", "2026-09-03T05:00:00+00:00") if key else None
+    )
+    try:
+        return app.record_mark(
+            TEACHER,
+            student_id=student_id,
+            subject_id="math",
+            lesson_date=date(2026, 9, 2),
+            work_kind="oral",
+            value=value,
+        )
+    finally:
+        idempotency_claim.reset(token)
+
+
+@contextmanager
+def counted_saves(app: Any, fail_with: BaseException | None = None) -> Iterator[list[int]]:
+    """Count the recorder's transactions (or make each one fail)."""
+    calls: list[int] = []
+    original = app.recorder.insert_events
+
+    def insert_events(stored: Any, **kwargs: Any) -> Any:
+        calls.append(len(stored))
+        if fail_with is not None:
+            raise fail_with
+        return original(stored, **kwargs)
+
+    app.recorder.insert_events = insert_events
+    try:
+        yield calls
+    finally:
+        del app.recorder.insert_events
+
+
+def grouped(app: Any, calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls in threads that all queue behind the held commit lock, then release it:
+    results in order (a raised exception is the result)."""
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except BaseException as error:
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    with app._commit_lock:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(app._waiting) < len(calls):  # wait for the condition, bounded
+            assert time.monotonic() < deadline, "the writers did not queue"
+            time.sleep(0.001)
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def stored_marks(app: Any, student_id: str) -> list[Any]:
+    stream = journal_id("sght", "2026-2027", student_id)
+    return [e for e in app.events.get(stream) if type(e).__name__ == "MarkRecorded"]
+
+
+def test_queued_changes_are_saved_in_one_transaction(imported: Services) -> None:
+    app = imported.journal
+    with counted_saves(app) as saves:
+        results = grouped(app, [lambda s=s: mark(app, s) for s in STUDENTS])
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert len(saves) == 1, saves
+    # Each request is answered with its own record and its own position.
+    assert [r.student_id for r in results] == STUDENTS
+    assert len({r.position for r in results}) == len(STUDENTS)
+    for r in results:
+        assert [m.mark_id for m in stored_marks(app, r.student_id)] == [r.record.mark_id]
+    assert verify_store(app).ok
+
+
+def test_a_change_that_breaks_a_rule_fails_alone(imported: Services) -> None:
+    app = imported.journal
+    calls = [lambda s=s: mark(app, s) for s in STUDENTS]
+    calls[2] = lambda: mark(app, STUDENTS[2], value=7)  # not in the scale
+    with counted_saves(app) as saves:
+        results = grouped(app, calls)
+    assert isinstance(results[2], InvalidMark)
+    assert len(saves) == 1
+    for i, student_id in enumerate(STUDENTS):
+        assert len(stored_marks(app, student_id)) == (0 if i == 2 else 1)
+    # The failed journal writes again from what is stored.
+    assert mark(app, STUDENTS[2]).record.value == 5
+    assert verify_store(app).ok
+
+
+def test_a_reused_idempotency_key_fails_only_its_own_change(imported: Services) -> None:
+    app = imported.journal
+    first = mark(app, "s01", key="used")
+    with counted_saves(app) as saves:
+        results = grouped(
+            app,
+            [
+                lambda: mark(app, "s02", key="fresh"),
+                lambda: mark(app, "s03", key="used"),  # another request, a stored key
+                lambda: mark(app, "s04"),
+            ],
+        )
+    assert isinstance(results[1], KeyAlreadyUsed)
+    assert not isinstance(results[0], BaseException)
+    assert not isinstance(results[2], BaseException)
+    assert len(saves) == 2  # rolled back once, then saved without it
+    assert stored_marks(app, "s03") == []
+    assert [len(stored_marks(app, s)) for s in ("s01", "s02", "s04")] == [1, 1, 1]
+    assert first.position < min(results[0].position, results[2].position)
+    assert verify_store(app).ok
+
+
+def test_a_store_failure_fails_the_whole_group_and_leaves_nothing(imported: Services) -> None:
+    app = imported.journal
+    for student_id in STUDENTS:  # journals in the cache
+        mark(app, student_id, value=4)
+    head = app.recorder.max_notification_id()
+    with counted_saves(app, fail_with=sqlite3.OperationalError("injected")) as saves:
+        results = grouped(app, [lambda s=s: mark(app, s) for s in STUDENTS])
+    assert len(saves) == 1
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results), results
+    # Each waiting request raises its own copy of the failure.
+    assert len({id(r) for r in results}) == len(STUDENTS)
+    assert app.recorder.max_notification_id() == head
+    # Reads show what is stored, and the next writes take the next versions.
+    for student_id in STUDENTS:
+        journal = app.read_journal(journal_id("sght", "2026-2027", student_id))
+        assert [m.value for m in journal.marks.values()] == [4]
+        assert mark(app, student_id, value=3).record.value == 3
+        assert len(stored_marks(app, student_id)) == 2
+    assert verify_store(app).ok
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_writers_in_threads_lose_nothing_through_groups(imported: Services, size: int) -> None:
+    """Many threads writing one group of journals: every answer is stored once."""
+    app = imported.journal
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        for i in range(6):
+            w = mark(app, STUDENTS[(n * size + i) % len(STUDENTS)], value=2 + (n + i) % 4)
+            with lock:
+                answers.append(w)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 48
+    stored = {m.mark_id for s in STUDENTS for m in stored_marks(app, s)}
+    assert stored == {w.record.mark_id for w in answers}
+    assert verify_store(app).ok
