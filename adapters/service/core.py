@@ -62,6 +62,8 @@ idempotency_claim: ContextVar[IdempotencyClaim | None] = ContextVar(
 )
 
 MAX_ATTEMPTS = 8
+# Inside a group commit: its aggregates as brought up to date for it (None: not stored).
+_group_view: ContextVar[dict[UUID, Any] | None] = ContextVar("group_view", default=None)
 # Changes of one process committed together at most (group commit, ADR 17).
 MAX_GROUP = 64
 REFERENCE_CACHE_SIZE = 10_000
@@ -327,6 +329,9 @@ class JournalCore(Application[UUID]):
         """Cached aggregates brought up to date with one query for all of them (the caller
         holds their stripes; inside a write unit the query runs in its transaction); those
         not cached are replayed one by one. Ids with no stored events are left out."""
+        view = _group_view.get()
+        if view is not None and all(u in view for u in aggregate_ids):
+            return {u: view[u] for u in aggregate_ids if view[u] is not None}
         cache = self.repository.cache
         select_after = getattr(self.recorder, "select_after", None)
         found: dict[UUID, Any] = {}
@@ -466,9 +471,16 @@ class JournalCore(Application[UUID]):
             spans: list[tuple[_Change, int, int]] = []
             try:
                 with unit(streams) if unit else contextlib.nullcontext():
-                    for change in live:
-                        if change.run(self):
-                            ready.append(change)
+                    # The group's aggregates brought up to date at once (one query), then
+                    # each change loads from that view.
+                    fresh = self._cached_many(streams)
+                    view = _group_view.set({u: fresh.get(u) for u in streams})
+                    try:
+                        for change in live:
+                            if change.run(self):
+                                ready.append(change)
+                    finally:
+                        _group_view.reset(view)
                     start = 0
                     for change in ready:
                         end = start + sum(len(a.pending_events) for a in change.found.values())
