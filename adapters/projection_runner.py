@@ -391,12 +391,22 @@ class Follower:
     """Keeps read models following the log in a background thread (inside the server).
 
     Writes call `wake()`; otherwise it polls every `interval` seconds, which also picks up
-    events written by other processes. With a `leader` lock, only the process holding it
-    follows (one follower per store); the others check again every `interval`."""
+    events written by other processes. Rounds are at least `gap` seconds apart, so that under
+    load one round takes what many writes stored (a round's cost is mostly per round: its
+    queries, its transaction); reads with `min_position` catch up by themselves meanwhile.
+    With a `leader` lock, only the process holding it follows (one follower per store); the
+    others check again every `interval`."""
 
-    def __init__(self, runner: ProjectionRunner, interval: float = 0.5, leader: Any = None) -> None:
+    def __init__(
+        self,
+        runner: ProjectionRunner,
+        interval: float = 0.5,
+        leader: Any = None,
+        gap: float = 0.05,
+    ) -> None:
         self.runner = runner
         self.interval = interval
+        self.gap = gap
         self.leader = leader
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -427,4 +437,6 @@ class Follower:
             except Exception:  # keep following; the next round retries from the position
                 log.exception("projection round failed")
                 self._stop.wait(self.interval * 4)
+            if self.gap > 0:
+                self._stop.wait(self.gap)
             self._wake.wait(self.interval)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -652,3 +653,10 @@ class MonitoringOut(BaseModel):
     parents_acknowledged_share: float | None = Field(
         description="Доля подтвердивших родителей (0–1); null — родителей нет"
     )
+
+
+def json_answer(body: bytes, status: int = 200) -> Response:
+    """An answer already serialised by its model (`model_dump_json`): FastAPI sends it as it
+    is, without validating and serialising the model again (`response_model` still documents
+    it)."""
+    return Response(body, status_code=status, media_type="application/json")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from adapters.service.entries import AbsenceEntry, MarkEntry
-from api.deps import CurrentActor, Svc
-from api.schemas import AbsenceOut, EntriesIn, MarkOut
+from api.deps import Calling, Svc
+from api.schemas import AbsenceOut, EntriesIn, MarkOut, json_answer
 
 router = APIRouter(prefix="/api/v1/entries", tags=["отметки"])
 
@@ -34,21 +35,25 @@ class EntriesOut(BaseModel):
     "учебный год закрыт; 413 payload-too-large; 503 store-busy — хранилище занято, ничего не "
     "записано: повторите с тем же Idempotency-Key.",
 )
-def record_entries(services: Svc, actor: CurrentActor, body: EntriesIn) -> EntriesOut:
-    w = services.journal.record_entries(
-        actor,
-        group_id=body.group_id,
-        subject_id=body.subject_id,
-        lesson_date=body.lesson_date,
-        lesson_no=body.lesson_no,
-        marks=[
-            MarkEntry(m.student_id, m.value, str(m.work_kind or body.work_kind), m.comment)
-            for m in body.marks
-        ],
-        absences=[AbsenceEntry(a.student_id, a.code, a.reason) for a in body.absences],
-    )
-    return EntriesOut(
-        marks=[MarkOut.of(s, m, w.position) for s, m in w.marks],
-        absences=[AbsenceOut.of(s, a, w.position) for s, a in w.absences],
-        position=w.position,
-    )
+async def record_entries(services: Svc, caller: Calling, body: EntriesIn) -> Response:
+    def run() -> bytes:
+        w = services.journal.record_entries(
+            caller.actor(),
+            group_id=body.group_id,
+            subject_id=body.subject_id,
+            lesson_date=body.lesson_date,
+            lesson_no=body.lesson_no,
+            marks=[
+                MarkEntry(m.student_id, m.value, str(m.work_kind or body.work_kind), m.comment)
+                for m in body.marks
+            ],
+            absences=[AbsenceEntry(a.student_id, a.code, a.reason) for a in body.absences],
+        )
+        out = EntriesOut(
+            marks=[MarkOut.of(s, m, w.position) for s, m in w.marks],
+            absences=[AbsenceOut.of(s, a, w.position) for s, a in w.absences],
+            position=w.position,
+        )
+        return out.model_dump_json().encode()
+
+    return json_answer(await run_in_threadpool(run), 201)

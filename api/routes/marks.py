@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentActor, Svc
-from api.schemas import CorrectionIn, MarkHistoryOut, MarkIn, MarkOut, MarkVersionOut, ReasonIn
+from api.deps import Calling, CurrentActor, Svc
+from api.schemas import (
+    CorrectionIn,
+    MarkHistoryOut,
+    MarkIn,
+    MarkOut,
+    MarkVersionOut,
+    ReasonIn,
+    json_answer,
+)
 
 router = APIRouter(prefix="/api/v1/marks", tags=["отметки"])
 
@@ -24,9 +33,12 @@ router = APIRouter(prefix="/api/v1/marks", tags=["отметки"])
     "payload-too-large; 503 store-busy — хранилище занято, ничего не записано: повторите с тем же "
     "Idempotency-Key.",
 )
-def record_mark(services: Svc, actor: CurrentActor, body: MarkIn) -> MarkOut:
-    w = services.journal.record_mark(actor, **body.model_dump())
-    return MarkOut.of(w.student_id, w.record, w.position)
+async def record_mark(services: Svc, caller: Calling, body: MarkIn) -> Response:
+    def run() -> bytes:
+        w = services.journal.record_mark(caller.actor(), **body.model_dump())
+        return MarkOut.of(w.student_id, w.record, w.position).model_dump_json().encode()
+
+    return json_answer(await run_in_threadpool(run), 201)
 
 
 @router.post(
