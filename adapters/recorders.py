@@ -221,7 +221,11 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             "ON e.originator_id = h.id AND e.originator_version > h.version "
             "ORDER BY e.originator_id, e.originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        self._stream_lock = SQL("SELECT pg_advisory_xact_lock(%s, %s)")
+        # One statement: the sorted keys are locked one after another, in that order.
+        self._stream_locks = SQL(
+            "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT unnest(%s::int[]) AS k "
+            "ORDER BY 1) AS keys"
+        )
 
     @contextmanager
     def unit(self, streams: Sequence[UUID]) -> Iterator[None]:
@@ -237,8 +241,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             with conn.pipeline(), conn.cursor() as curs:
                 curs.execute(self._search_path, prepare=True)
                 curs.execute(self.lock_table_statements[0], prepare=True)
-                for key in keys:
-                    curs.execute(self._stream_lock, (STREAM_LOCKS, key), prepare=True)
+                curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
             done: list[tuple[Inline, Sequence[int]]] = []
             token = _unit.set((conn, done))
             try:

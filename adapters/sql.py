@@ -187,6 +187,30 @@ def empty_table(cur: Any, table: str) -> None:
         cur.execute(f"DELETE FROM {table}")
 
 
+def insert_many(
+    cur: Any,
+    table: str,
+    columns: Sequence[str],
+    types: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    tail: str = "",
+) -> None:
+    """Rows inserted by one statement inside a transaction's pipeline: on PostgreSQL one
+    `INSERT … SELECT FROM unnest(column arrays)` (one statement and one plan whatever the
+    count; `types` are the columns' SQL types), on SQLite `executemany`. `tail`: e.g. an
+    `ON CONFLICT` clause."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if getattr(cur, "dialect", "sqlite") == "postgresql":
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        unnest = ", ".join(f"?::{t}[]" for t in types)
+        cur.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {tail}", arrays)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {tail}", rows)
+
+
 def insert_rows(
     cur: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:

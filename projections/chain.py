@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from adapters.sql import Cursor, empty_table
+from adapters.sql import Cursor, empty_table, insert_many
 from domain.integrity import GENESIS, event_hash
 
 
@@ -49,6 +49,17 @@ class HashChain:
         """(version, hash, org) of each stream's event just before the batch, as stored."""
         heads: dict[str, tuple[int, str, str]] = {}
         pairs = list(wanted.items())
+        if pairs and getattr(cur, "dialect", "sqlite") == "postgresql":
+            # One statement (and one plan) whatever the count.
+            cur.execute(
+                "SELECT h.stream_id, h.version, h.hash, h.org_id FROM event_hashes h "
+                "JOIN unnest(?::text[], ?::int[]) AS w(s, v) "
+                "ON h.stream_id = w.s AND h.version = w.v",
+                ([p[0] for p in pairs], [p[1] for p in pairs]),
+            )
+            for row in cur.fetchall():
+                heads[str(row[0])] = (int(row[1]), str(row[2]), str(row[3]))
+            return heads
         for i in range(0, len(pairs), 200):
             chunk = pairs[i : i + 200]
             cur.execute(
@@ -88,10 +99,17 @@ class HashChain:
             )
             heads[stream] = (version, digest, org)
             rows.append((position, org, stream, version, digest))
-        cur.executemany(
-            "INSERT INTO event_hashes (position, org_id, stream_id, version, hash) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
+        self._insert(cur, rows)
+
+    @staticmethod
+    def _insert(cur: Cursor, rows: list[tuple[int, str, str, int, str]]) -> None:
+        insert_many(
+            cur,
+            "event_hashes",
+            ("position", "org_id", "stream_id", "version", "hash"),
+            ("bigint", "text", "text", "int", "text"),
             rows,
+            "ON CONFLICT (position) DO NOTHING",
         )
 
     def record_checked(
@@ -113,11 +131,7 @@ class HashChain:
             (position, orgs.get(stream, ""), stream, n.originator_version, digest)
             for stream, n, position, digest in zip(streams, stored, positions, hashes, strict=True)
         ]
-        cur.executemany(
-            "INSERT INTO event_hashes (position, org_id, stream_id, version, hash) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
-            rows,
-        )
+        self._insert(cur, rows)
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         self.apply_batch(cur, [(event, position)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.sql import Cursor
+from adapters.sql import Cursor, insert_many
 from domain.journal import StudentJournal, notice_absence_id, notice_days
 from domain.lessons import SubjectPage
 
@@ -58,12 +58,14 @@ class RecordLocator:
             for event, position in events
             for record_id, kind in self.records(event)
         ]
-        if rows:
-            cur.executemany(
-                "INSERT INTO record_locator (record_id, kind, journal_id, position) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
-                rows,
-            )
+        insert_many(
+            cur,
+            "record_locator",
+            ("record_id", "kind", "journal_id", "position"),
+            ("text", "text", "text", "bigint"),
+            rows,
+            "ON CONFLICT (record_id) DO NOTHING",
+        )
 
     def reset(self, cur: Cursor) -> None:
         cur.execute("DELETE FROM record_locator")
