@@ -3,7 +3,8 @@
 Rows, all served by uvicorn with the same number of worker processes (BENCH_WORKERS, default
 the number of CPU cores):
   - a trivial FastAPI app (bench/trivial_app.py): a mark-shaped JSON body into a pydantic
-    model, 201 — the ceiling the others are compared with;
+    model, 201 — the ceiling the others are compared with: the best of BENCH_TRIVIAL_RUNS
+    runs (default 3), since its rate swings widely between runs on a small machine;
   - `ejournal serve` on a fresh SQLite file, POST /api/v1/marks (one mark per request);
   - `ejournal serve` on a fresh PostgreSQL schema, POST /api/v1/marks;
   - `ejournal serve` on a fresh PostgreSQL schema, POST /api/v1/entries (25 marks a request).
@@ -57,6 +58,7 @@ TEACHER, PASSWORD = "sokolova", "demo-password-2025"
 GROUP, SUBJECT = "g1", "math"
 KINDS = ["oral", "written", "homework", "practical"]
 ENTRY_MARKS = 25
+TRIVIAL_RUNS = int(os.environ.get("BENCH_TRIVIAL_RUNS", "3"))
 
 
 # --- the roster and the lesson dates ---------------------------------------------------------
@@ -676,8 +678,13 @@ def main() -> None:
             f"{', '.join(d.isoformat() for d in dates)}; work kinds {', '.join(KINDS)}.\n",
             flush=True,
         )
-        rows = [trivial_row(tmp, marks)]
-        print(f"  measured: {rows[-1].figure}", file=sys.stderr, flush=True)
+        # The baseline is the best of TRIVIAL_RUNS: on a small machine its rate swings by 2×
+        # between runs (how uvicorn's workers happen to share the 16 connections, and wrk on
+        # the same cores), and the highest one makes every ratio the strictest.
+        tries = [trivial_row(tmp, marks) for _ in range(TRIVIAL_RUNS)]
+        rows = [max(tries, key=lambda r: r.req_s)]
+        rates = ", ".join(f"{r.req_s:.0f}" for r in tries)
+        print(f"  measured: {rows[-1].figure} ({rates} req/s)", file=sys.stderr, flush=True)
         rows.append(
             ejournal_row(
                 tmp,
