@@ -188,3 +188,31 @@ def test_writers_in_threads_lose_nothing_through_groups(imported: Services, size
     stored = {m.mark_id for s in STUDENTS for m in stored_marks(app, s)}
     assert stored == {w.record.mark_id for w in answers}
     assert verify_store(app).ok
+
+
+def test_a_journal_lock_is_handed_to_waiters_in_arrival_order() -> None:
+    """The per-journal stripes are FIFO: under a burst on one group nobody waits for ever."""
+    from adapters.service.core import FairLock
+
+    lock = FairLock()
+    order: list[int] = []
+    threads = []
+    lock.acquire()
+    for n in range(6):
+
+        def take(n: int = n) -> None:
+            with lock:
+                order.append(n)
+
+        t = threading.Thread(target=take)
+        t.start()
+        threads.append(t)
+        deadline = time.monotonic() + 10
+        while len(lock._waiters) < n + 1:  # this one queued before the next starts
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+    lock.release()
+    for t in threads:
+        t.join(timeout=10)
+    assert order == list(range(6))
+    assert not lock._held
