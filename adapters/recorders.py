@@ -221,6 +221,17 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             "ON e.originator_id = h.id AND e.originator_version > h.version "
             "ORDER BY e.originator_id, e.originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        # The library's insert with one array per column instead of an array of its composite
+        # type (whose rows psycopg dumps as text, in Python): the same rows in the same order.
+        self._insert_columns = SQL(
+            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            Identifier(self.datastore.schema),
+            Identifier(self.events_table_name),
+            SQL(self.datastore.originator_id_type),
+        )
         # One statement: the sorted keys are locked one after another, in that order.
         self._stream_locks = SQL(
             "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT unnest(%s::int[]) AS k "
@@ -277,17 +288,19 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         inline = self.writer.inline_of(stored_events, kwargs) if self.writer else None
-        rows = [
-            self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
-            for s in stored_events
-        ]
+        columns = (
+            [s.originator_id for s in stored_events],
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
+        )
         bound = _unit.get()
         if bound is not None:
             conn, done = bound
             with conn.pipeline():
                 with conn.cursor() as curs:
                     curs.execute(self.lock_table_statements[1], prepare=True)
-                    curs.execute(self.insert_events_statement, (rows,), prepare=True)
+                    curs.execute(self._insert_columns, columns, prepare=True)
                     ids = [int(r["notification_id"]) for r in curs.fetchall()]
                 if inline is not None and self.writer is not None:
                     with conn.cursor(row_factory=tuple_row) as raw:
@@ -304,7 +317,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
                 # Our tables live in the same schema as the library's qualified ones.
                 curs.execute(self._search_path, prepare=True)
                 self._lock_table(curs)
-                curs.execute(self.insert_events_statement, (rows,), prepare=True)
+                curs.execute(self._insert_columns, columns, prepare=True)
                 ids = [int(r["notification_id"]) for r in curs.fetchall()]
             if inline is not None and self.writer is not None:
                 with conn.cursor(row_factory=tuple_row) as raw:
