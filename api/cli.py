@@ -126,6 +126,9 @@ def serve(
 
     settings = Settings()
     count = (settings.workers if workers is None else workers) or os.cpu_count() or 1
+    # Worker processes (started after this) use two malloc arenas instead of eight per core:
+    # their threads then share freed memory (about 10 MB less per worker under load).
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     try:
         # Held while serving: `ejournal restore` refuses meanwhile (and we refuse during one).
         in_use = hold_store(settings)

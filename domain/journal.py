@@ -40,7 +40,7 @@ CANCELLED = "cancelled"
 WITHDRAWN = "withdrawn"
 
 
-@dataclass
+@dataclass(slots=True)
 class MarkVersion:
     value: int
     status: str
@@ -51,7 +51,7 @@ class MarkVersion:
     late: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Mark:
     mark_id: str
     subject_id: str
@@ -71,7 +71,7 @@ class Mark:
         return len(self.versions) > 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Absence:
     absence_id: str
     subject_id: str | None  # None: a parent's notice covering every lesson of the day
@@ -88,7 +88,7 @@ class Absence:
     history: list[AbsenceVersion] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class AbsenceVersion:
     action: str
     code: str
@@ -100,7 +100,7 @@ class AbsenceVersion:
     late: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class AttestationVersion:
     result: str
     actor_id: str
@@ -110,7 +110,7 @@ class AttestationVersion:
     late: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Attestation:
     attestation_id: str
     subject_id: str
@@ -126,7 +126,7 @@ class Attestation:
         return debt_status(self.result, any(v.result in DEBT_RESULTS for v in self.versions))
 
 
-@dataclass
+@dataclass(slots=True)
 class AbsenceNotice:
     notice_id: str
     from_date: date

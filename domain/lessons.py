@@ -19,7 +19,7 @@ ACTIVE = "active"
 CANCELLED = "cancelled"
 
 
-@dataclass
+@dataclass(slots=True)
 class Lesson:
     lesson_id: str
     lesson_date: date

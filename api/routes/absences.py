@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 
 from api.deps import CurrentActor, Svc
@@ -100,5 +102,5 @@ def absence_history(services: Svc, actor: CurrentActor, absence_id: str) -> Abse
         raise Forbidden("Нет доступа к этому предмету")
     return AbsenceHistoryOut(
         absence_id=absence_id,
-        versions=[AbsenceVersionOut(**vars(v)) for v in absence.history],
+        versions=[AbsenceVersionOut(**asdict(v)) for v in absence.history],
     )

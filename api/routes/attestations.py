@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -77,7 +78,7 @@ def attestation_history(
     return AttestationHistoryOut(
         attestation_id=attestation_id,
         student_id=student_id,
-        versions=[AttestationVersionOut(**vars(v)) for v in attestation.versions],
+        versions=[AttestationVersionOut(**asdict(v)) for v in attestation.versions],
     )
 
 
@@ -111,7 +112,7 @@ def academic_debts(
                 period_id=d.attestation.period_id,
                 status=d.attestation.debt or "open",
                 result=d.attestation.result,
-                history=[AttestationVersionOut(**vars(v)) for v in d.attestation.versions],
+                history=[AttestationVersionOut(**asdict(v)) for v in d.attestation.versions],
             )
             for d in debts
         ],
