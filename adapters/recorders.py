@@ -250,9 +250,11 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         keys = sorted({stream_lock_key(s) for s in streams})
         with self.datastore.get_connection() as conn, conn.transaction():
             with conn.pipeline(), conn.cursor() as curs:
+                # Our tables live in the same schema as the library's qualified ones.
                 curs.execute(self._search_path, prepare=True)
                 curs.execute(self.lock_table_statements[0], prepare=True)
-                curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
+                if keys:
+                    curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
             done: list[tuple[Inline, Sequence[int]]] = []
             token = _unit.set((conn, done))
             try:
@@ -295,35 +297,20 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             [s.state for s in stored_events],
         )
         bound = _unit.get()
-        if bound is not None:
-            conn, done = bound
-            with conn.pipeline():
-                with conn.cursor() as curs:
-                    curs.execute(self.lock_table_statements[1], prepare=True)
-                    curs.execute(self._insert_columns, columns, prepare=True)
-                    ids = [int(r["notification_id"]) for r in curs.fetchall()]
-                if inline is not None and self.writer is not None:
-                    with conn.cursor(row_factory=tuple_row) as raw:
-                        self.writer.write(_PgCursor(raw), stored_events, ids, inline)
-            if inline is not None:
-                done.append((inline, ids))
-            return ids
-        with (
-            self.datastore.get_connection() as conn,
-            conn.pipeline(),
-            conn.transaction(),
-        ):
+        if bound is None:  # a save of its own: the same, in a unit without stream locks
+            with self.unit(()):
+                return self.insert_events(stored_events, **kwargs)
+        conn, done = bound
+        with conn.pipeline():
             with conn.cursor() as curs:
-                # Our tables live in the same schema as the library's qualified ones.
-                curs.execute(self._search_path, prepare=True)
-                self._lock_table(curs)
+                curs.execute(self.lock_table_statements[1], prepare=True)
                 curs.execute(self._insert_columns, columns, prepare=True)
                 ids = [int(r["notification_id"]) for r in curs.fetchall()]
             if inline is not None and self.writer is not None:
                 with conn.cursor(row_factory=tuple_row) as raw:
                     self.writer.write(_PgCursor(raw), stored_events, ids, inline)
         if inline is not None:
-            InlineWriter.committed(inline, ids)
+            done.append((inline, ids))  # marked committed when the unit commits
         return ids
 
 

@@ -10,9 +10,11 @@ from adapters.clock import FixedClock
 from tests.api.helpers import (
     ADMIN,
     DEPUTY,
+    STUDENT_S01,
     TEACHER_MATH,
     assert_problem,
     example_roster,
+    mark_body,
     other_roster,
 )
 from tests.conftest import PASSWORD, Api
@@ -101,6 +103,28 @@ def test_logout_revokes_that_token_only(api: Api) -> None:
     assert_unauthenticated(api.client.get(JOURNAL, headers=first))
     assert_unauthenticated(api.client.post("/api/v1/auth/logout", headers=first))
     assert api.client.get(JOURNAL, headers=second).status_code == 200
+
+
+def test_a_revoked_token_writes_nothing_on_the_one_hop_routes(api: Api) -> None:
+    """POST /marks and /entries check the session as stored inside their one worker thread
+    (api/deps.py Caller): a token whose session ended is refused there, before any write."""
+    token = bearer(api.token(TEACHER_MATH))
+    assert api.client.post("/api/v1/marks", headers=token, json=mark_body()).status_code == 201
+    head = api.client.get(JOURNAL, headers=api.as_user(ADMIN)).json()
+    assert api.client.post("/api/v1/auth/logout", headers=token).status_code == 204
+    entries = {
+        "group_id": "g1",
+        "subject_id": "math",
+        "lesson_date": "2026-09-02",
+        "work_kind": "test",
+        "marks": [{"student_id": "s02", "value": 4}],
+    }
+    assert_unauthenticated(api.client.post("/api/v1/marks", headers=token, json=mark_body()))
+    assert_unauthenticated(api.client.post("/api/v1/entries", headers=token, json=entries))
+    assert api.client.get(JOURNAL, headers=api.as_user(ADMIN)).json() == head
+    # A student's valid token is refused by the access table before the body is read.
+    student = api.as_user(STUDENT_S01)
+    assert_problem(api.client.post("/api/v1/marks", headers=student, json={}), 403, "forbidden")
 
 
 def test_reimport_without_a_person_ends_their_sessions_and_logins(api: Api) -> None:
