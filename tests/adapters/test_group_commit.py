@@ -216,3 +216,59 @@ def test_a_journal_lock_is_handed_to_waiters_in_arrival_order() -> None:
         t.join(timeout=10)
     assert order == list(range(6))
     assert not lock._held
+
+
+def test_two_processes_writing_the_same_journals_never_conflict(
+    imported: Services, store: dict[str, Any], tmp_path: Any, clock: Any
+) -> None:
+    """Two service instances (as two server processes) write the same three journals from
+    eight threads: each write unit holds its journals' locks (PostgreSQL advisory locks; the
+    SQLite write gate) from the read of their news to the commit, so the optimistic version
+    check never fails and nothing is retried."""
+    from eventsourcing.persistence import IntegrityError
+
+    from tests.conftest import make_settings
+
+    other = Services.build(make_settings(store, tmp_path), clock)
+    apps = [imported.journal, other.journal]
+    conflicts: list[BaseException] = []
+    originals = [app.recorder.insert_events for app in apps]
+
+    def counting(original: Any) -> Any:
+        def insert_events(stored: Any, **kwargs: Any) -> Any:
+            try:
+                return original(stored, **kwargs)
+            except IntegrityError as error:
+                conflicts.append(error)
+                raise
+
+        return insert_events
+
+    for app, original in zip(apps, originals, strict=True):
+        app.recorder.insert_events = counting(original)
+    answers: list[Any] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def writer(n: int) -> None:
+        start.wait()
+        for i in range(8):
+            w = mark(apps[n % 2], STUDENTS[(n + i) % 3], value=2 + (n + i) % 4)
+            with lock:
+                answers.append(w)
+
+    try:
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for app in apps:
+            del app.recorder.insert_events
+        other.close()
+    assert conflicts == []
+    assert len(answers) == 64
+    stored = {m.mark_id for s in STUDENTS[:3] for m in stored_marks(imported.journal, s)}
+    assert stored == {w.record.mark_id for w in answers}
+    assert verify_store(imported.journal).ok
