@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -32,6 +34,10 @@ class Tokens:
     def __init__(self, secret: str, minutes: int) -> None:
         self.secret = secret
         self.lifetime = timedelta(minutes=minutes)
+        # Tokens whose signature verified, by their exact text (signature included): every
+        # API call presents one, and PyJWT's checks cost more than the rest of a call's
+        # authentication. Failures are not kept; expiry is checked on every call.
+        self._verified = functools.lru_cache(maxsize=2048)(self._verify)
 
     def issue(
         self,
@@ -75,13 +81,14 @@ class Tokens:
         )
         return token, claims
 
-    def decode(self, token: str, now: datetime) -> TokenClaims:
+    def _verify(self, token: str) -> dict[str, Any]:
+        """The payload of a token whose signature verifies (time is checked by `decode`)."""
         try:
-            data = jwt.decode(
+            data: dict[str, Any] = jwt.decode(
                 token,
                 self.secret,
                 algorithms=[self.algorithm],
-                # Time claims are checked against the injected clock below, not the wall's.
+                # Time claims are checked against the injected clock, not the wall's.
                 options={
                     "verify_exp": False,
                     "verify_iat": False,
@@ -91,6 +98,10 @@ class Tokens:
             )
         except jwt.PyJWTError as e:
             raise InvalidToken(str(e)) from None
+        return data
+
+    def decode(self, token: str, now: datetime) -> TokenClaims:
+        data = self._verified(token)  # shared between calls: read, never changed
         expires_at = datetime.fromtimestamp(int(data["exp"]), tz=now.tzinfo)
         # Expiry against the injected clock, so tests can move time.
         if expires_at <= now:
