@@ -71,9 +71,9 @@ class Inline:
     """What the application hands the recorder with each save (save kwargs)."""
 
     events: list[Any]
-    # The requests' keys, each with the slice [start, end) of the events its request caused
-    # (a group commit saves several requests' events together).
-    claims: list[tuple[IdempotencyClaim, int, int]] = field(default_factory=list)
+    # The requests' keys, each with the places of the events its request caused among the
+    # saved ones (a group commit saves several requests' events together).
+    claims: list[tuple[IdempotencyClaim, list[int]]] = field(default_factory=list)
     # The events' chained hashes when already checked (an archive's replay): stored as given.
     hashes: Sequence[str] | None = None
 
@@ -114,14 +114,14 @@ class InlineWriter:
             else:
                 for event, position in mine:
                     index.apply(cur, event, position)
-        for claim, _, end in inline.claims:
+        for claim, places in inline.claims:
             if claim.stored:
                 continue
             cur.execute(
                 "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, "
                 "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING "
                 "RETURNING position",
-                (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[end - 1]),
+                (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[max(places)]),
             )
             if cur.fetchone() is None:  # (rowcount is unknown in a pipeline)
                 raise KeyAlreadyUsed(claim)
@@ -137,9 +137,9 @@ class InlineWriter:
     @staticmethod
     def committed(inline: Inline, ids: Sequence[int]) -> None:
         """After the commit: the claim is stored, later saves of the request skip it."""
-        for claim, start, end in inline.claims:
+        for claim, places in inline.claims:
             claim.stored = True
-            claim.positions.extend(ids[start:end])
+            claim.positions.extend(ids[i] for i in places)
 
 
 class SQLiteJournalRecorder(SQLiteApplicationRecorder):

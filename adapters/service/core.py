@@ -170,7 +170,7 @@ class JournalCore(Application[UUID]):
         claims = processing_event.saved_kwargs.pop("claims", None)
         if claims is None:
             claim = idempotency_claim.get()
-            claims = [(claim, 0, len(events))] if claim is not None and events else []
+            claims = [(claim, list(range(len(events))))] if claim is not None and events else []
         processing_event.saved_kwargs["inline"] = Inline(events, claims=claims)
         recordings = super()._record(processing_event)
         changed = [i for i, a in processing_event.aggregates.items() if not _is_journal(a)]
@@ -424,33 +424,28 @@ class JournalCore(Application[UUID]):
     ) -> tuple[dict[UUID, Any], int]:
         """The write path every change goes through (ADR 13, ADR 17).
 
-        The caller holds the aggregates' stripes (in one global order, so two writers never
-        wait for each other in a cycle): no other request of this process touches them until
-        the answer. The change then waits for the next group commit: whichever waiting
-        request takes the commit lock first runs every waiting change in one write unit
-        (the streams' locks, their news, each command, one save) and hands each its answer.
-        Writers in this process work on the cached objects themselves (no deep copy); a change
-        that fails puts back its copies from before, so the cache never lies."""
-        stripes = sorted({id(self._stripe(u)): self._stripe(u) for u in aggregate_ids}.items())
+        The change waits for the next group commit: whichever waiting request takes the
+        commit lock first runs every waiting change in one write unit (the streams' locks,
+        their news, each command in arrival order, one save) and hands each its answer.
+        Changes of one group may write the same aggregates: each sees those before it.
+        Writers work on the cached objects themselves (no deep copy); a change that fails
+        puts back the copies from before it, so the cache never lies."""
         change = _Change(aggregate_ids, load, command, idempotency_claim.get())
-        with contextlib.ExitStack() as held:
-            for _, stripe in stripes:
-                held.enter_context(stripe)
-            with self._waiting_lock:
-                self._waiting.append(change)
-            while not change.done:
-                with self._commit_lock:
-                    if change.done:
-                        break
-                    with self._waiting_lock:
-                        group = self._waiting[:MAX_GROUP]
-                        del self._waiting[:MAX_GROUP]
-                    try:
-                        self._commit_group(group)
-                    except BaseException as error:
-                        for other in group:
-                            if not other.done:
-                                other.fail(error if other is change else _own(error))
+        with self._waiting_lock:
+            self._waiting.append(change)
+        while not change.done:
+            with self._commit_lock:
+                if change.done:
+                    break
+                with self._waiting_lock:
+                    group = self._waiting[:MAX_GROUP]
+                    del self._waiting[:MAX_GROUP]
+                try:
+                    self._commit_group(group)
+                except BaseException as error:
+                    for other in group:
+                        if not other.done:
+                            other.fail(error if other is change else _own(error))
         if change.error is not None:
             raise change.error
         self.written()
@@ -460,61 +455,54 @@ class JournalCore(Application[UUID]):
         """Run the changes of a group and save them in one transaction; a change whose load
         or command fails is undone and answered alone, the others go on. A concurrent change
         (a writer outside the locks) or a reused idempotency key rolls back the save, which
-        is run again without what failed."""
+        is run again without what failed. The group holds its aggregates' stripes (in one
+        global order): readers here wait for it, never see a change half made."""
         unit = getattr(self.recorder, "unit", None)
         for attempt in range(MAX_ATTEMPTS):
             live = [c for c in group if not c.done]
             if not live:
                 return
             streams = sorted({u for c in live for u in c.aggregate_ids})
-            ready: list[_Change] = []
-            spans: list[tuple[_Change, int, int]] = []
-            try:
-                with unit(streams) if unit else contextlib.nullcontext():
-                    # The group's aggregates brought up to date at once (one query), then
-                    # each change loads from that view.
-                    fresh = self._cached_many(streams)
-                    view = _group_view.set({u: fresh.get(u) for u in streams})
-                    try:
-                        for change in live:
-                            if change.run(self):
-                                ready.append(change)
-                    finally:
-                        _group_view.reset(view)
-                    start = 0
-                    for change in ready:
-                        end = start + sum(len(a.pending_events) for a in change.found.values())
-                        spans.append((change, start, end))
-                        start = end
-                    claims = [(c.claim, a, b) for c, a, b in spans if c.claim and b > a]
-                    aggregates = [a for c in ready for a in c.found.values()]
-                    recordings = self.save(*aggregates, claims=claims) if start else []
-            except IntegrityError:
+            stripes = sorted({id(self._stripe(u)): self._stripe(u) for u in streams}.items())
+            with contextlib.ExitStack() as held:
+                for _, stripe in stripes:
+                    held.enter_context(stripe)
+                work: _Working | None = None
+                try:
+                    with unit(streams) if unit else contextlib.nullcontext():
+                        # The group's aggregates brought up to date at once (one query),
+                        # then each change loads from the group's working set.
+                        work = _Working(self, self._cached_many(streams), streams)
+                        ready = [c for c in live if work.run(c)]
+                        aggregates, claims = work.to_save(ready)
+                        recordings = self.save(*aggregates, claims=claims) if aggregates else []
+                except IntegrityError:
+                    if work is not None:
+                        work.undo()
+                    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                    continue
+                except KeyAlreadyUsed as used:
+                    if work is not None:
+                        work.undo()
+                    for change in live:
+                        if change.claim is used.claim:
+                            change.fail(used)
+                    continue
+                except BaseException:
+                    if work is not None:
+                        work.undo()
+                    raise
+                ids = [int(r.notification.id) for r in recordings]
+                head: int | None = None
                 for change in ready:
-                    change.undo(self)
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
-                continue
-            except KeyAlreadyUsed as used:
-                for change in ready:
-                    change.undo(self)
-                    if change.claim is used.claim:
-                        change.fail(used)
-                continue
-            except BaseException:
-                for change in ready:
-                    change.undo(self)
-                raise
-            ids = [int(r.notification.id) for r in recordings]
-            head: int | None = None
-            for change, start, end in spans:
-                if end > start:
-                    position = ids[end - 1]
-                else:  # nothing changed: the log position as it is
-                    if head is None:
-                        head = int(self.recorder.max_notification_id() or 0)
-                    position = head
-                change.answer({u: read_copy(a) for u, a in change.found.items()}, position)
-            return
+                    if change.indices:
+                        position = ids[max(change.indices)]
+                    else:  # nothing changed: the log position as it is
+                        if head is None:
+                            head = int(self.recorder.max_notification_id() or 0)
+                        position = head
+                    change.answer(work.copies(change), position)
+                return
         for change in group:
             if not change.done:
                 change.fail(Conflict("Запись одновременно изменяли другие; повторите попытку"))
@@ -566,8 +554,9 @@ class JournalCore(Application[UUID]):
 
 class FairLock:
     """A lock taken in the order it was asked for: a release hands it to the longest waiter.
-    (`threading.Lock` promises no order; with every request of a burst writing one group's
-    journals, some waited seconds while later ones went first.)"""
+    (`threading.Lock` promises no order: when requests held their journals' stripes while
+    waiting for their save, a burst on one group left some waiting 4 s while later ones went
+    first. Group leaders and readers take them now.)"""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
@@ -620,50 +609,107 @@ class _Change:
     error: BaseException | None = None
     copies: dict[UUID, Any] = field(default_factory=dict)
     position: int = 0
-    found: dict[UUID, Any] = field(default_factory=dict)
-    before: dict[UUID, int] = field(default_factory=dict)
-    # Stored journals as they were before the command: a failed save puts them back, and
-    # the next load brings them up to date with one query instead of replaying them whole.
-    kept: dict[UUID, Any] = field(default_factory=dict)
-
-    def run(self, core: JournalCore) -> bool:
-        """Load and run the command (in the write unit); False when it failed (answered)."""
-        self.found, self.before, self.kept = {}, {}, {}
-        try:
-            self.found = self.load()
-            self.before = {u: a.version for u, a in self.found.items()}
-            self.kept = {
-                u: pristine_copy(a)
-                for u, a in self.found.items()
-                if isinstance(a, StudentJournal) and not a.pending_events
-            }
-            self.command(self.found)
-        except Exception as error:
-            self.undo(core)
-            if isinstance(error, STORE_ERRORS):  # the transaction is lost: the whole group
-                raise
-            self.fail(error)
-            return False
-        return True
-
-    def undo(self, core: JournalCore) -> None:
-        """Every aggregate the command moved is replaced in the cache by its copy from
-        before the command, or dropped when there is none. (The library empties pending
-        events before it writes, so a failed save shows only as a version moved on.)"""
-        cache = core.repository.cache
-        for aggregate_id, aggregate in self.found.items():
-            if aggregate.version == self.before.get(aggregate_id):
-                continue
-            if aggregate_id in self.kept and cache is not None:
-                cache.put(aggregate_id, self.kept[aggregate_id])
-            else:
-                core._evict(aggregate_id)
+    # While its group runs: the aggregates it loaded, the events it caused, and their
+    # places among the events the group saves.
+    touched: list[UUID] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)
 
     def fail(self, error: BaseException) -> None:
         self.error, self.done = error, True
 
     def answer(self, copies: dict[UUID, Any], position: int) -> None:
         self.copies, self.position, self.done = copies, position, True
+
+
+class _Working:
+    """A group's aggregates while its changes run, in arrival order: the live object of each
+    id (None: neither stored nor created yet), which of them are stored (cached, changed in
+    place), and a copy of each stored one as the group found it, to undo the whole group."""
+
+    def __init__(self, core: JournalCore, fresh: dict[UUID, Any], streams: list[UUID]) -> None:
+        self.core = core
+        self.live: dict[UUID, Any] = {u: fresh.get(u) for u in streams}
+        self.stored = {u for u, a in self.live.items() if a is not None}
+        self.first: dict[UUID, Any] = {}
+        self.order: list[UUID] = []  # ids in the order changes first touched them
+
+    def run(self, change: _Change) -> bool:
+        """Load and run one change; on failure its aggregates go back to how the change
+        found them (earlier changes of the group keep theirs) and it is answered alone."""
+        change.touched, change.events, change.indices = [], [], []
+        # Copies are never made live themselves (a restore copies again), so the first
+        # change's copy of a stored aggregate serves as the group's too.
+        before = {u: self._copy(self.live[u]) for u in change.aggregate_ids}
+        for u in change.aggregate_ids:
+            if u in self.stored and u not in self.first:
+                self.first[u] = before[u]
+        pending = {u: len(a.pending_events) for u, a in before.items() if a is not None}
+        view = _group_view.set(self.live)
+        try:
+            found = change.load()
+            change.command(found)
+        except Exception as error:
+            for u, copy_ in before.items():
+                self._put(u, self._copy(copy_))
+            if isinstance(error, STORE_ERRORS):  # the transaction is lost: the whole group
+                raise
+            change.fail(error)
+            return False
+        finally:
+            _group_view.reset(view)
+        for u, aggregate in found.items():
+            self.live[u] = aggregate
+            if u not in self.order:
+                self.order.append(u)
+            change.touched.append(u)
+            change.events += aggregate.pending_events[pending.get(u, 0) :]
+        return True
+
+    def to_save(
+        self, ready: list[_Change]
+    ) -> tuple[list[Any], list[tuple[IdempotencyClaim, list[int]]]]:
+        """The aggregates with events to save, and each request's key with the places of
+        its events among them (the order the library collects them in)."""
+        aggregates = [a for a in (self.live[u] for u in self.order) if a and a.pending_events]
+        place: dict[int, int] = {}
+        for aggregate in aggregates:
+            for event in aggregate.pending_events:
+                place[id(event)] = len(place)
+        claims = []
+        for change in ready:
+            change.indices = sorted(place[id(e)] for e in change.events)
+            if change.claim is not None and change.indices:
+                claims.append((change.claim, change.indices))
+        return aggregates, claims
+
+    def copies(self, change: _Change) -> dict[UUID, Any]:
+        return {u: read_copy(self.live[u]) for u in change.touched}
+
+    def undo(self) -> None:
+        """After a failed save: stored aggregates back to how the group found them; those
+        created in the group are dropped (they were never cached)."""
+        for u in self.order:
+            if u in self.first:
+                self._put(u, self.first[u])
+            else:
+                self.core._evict(u)
+
+    def _put(self, u: UUID, aggregate: Any) -> None:
+        self.live[u] = aggregate
+        cache = self.core.repository.cache
+        if u in self.stored and cache is not None:
+            cache.put(u, aggregate)
+
+    @staticmethod
+    def _copy(aggregate: Any) -> Any:
+        """A copy to fall back on: containers copied (records are never changed in place),
+        the pending events the same objects in a list of its own."""
+        if aggregate is None:
+            return None
+        clone = read_copy(aggregate)
+        clone._pending_events = list(aggregate.pending_events)
+        return clone
 
 
 def mutate_all(aggregate: Any, events: Any) -> Any:
@@ -676,13 +722,6 @@ def mutate_all(aggregate: Any, events: Any) -> Any:
 
 def _is_journal(aggregate: Any) -> bool:
     return isinstance(aggregate, StudentJournal)
-
-
-def pristine_copy(journal: StudentJournal) -> StudentJournal:
-    """A stored journal's copy to fall back on: its own (empty) list of pending events."""
-    clone = read_copy(journal)
-    clone._pending_events = []
-    return clone
 
 
 def read_copy(aggregate: A) -> A:

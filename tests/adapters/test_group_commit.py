@@ -66,8 +66,8 @@ def counted_saves(app: Any, fail_with: BaseException | None = None) -> Iterator[
 
 
 def grouped(app: Any, calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls in threads that all queue behind the held commit lock, then release it:
-    results in order (a raised exception is the result)."""
+    """Run the calls in threads that queue, in call order, behind the held commit lock, then
+    release it: results in order (a raised exception is the result)."""
     results: list[Any] = [None] * len(calls)
 
     def run(i: int) -> None:
@@ -78,12 +78,13 @@ def grouped(app: Any, calls: list[Callable[[], Any]]) -> list[Any]:
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     with app._commit_lock:
-        for t in threads:
+        for i, t in enumerate(threads):
             t.start()
-        deadline = time.monotonic() + 10
-        while len(app._waiting) < len(calls):  # wait for the condition, bounded
-            assert time.monotonic() < deadline, "the writers did not queue"
-            time.sleep(0.001)
+            # Queued in call order: each waits for the condition (bounded) before the next.
+            deadline = time.monotonic() + 10
+            while len(app._waiting) < i + 1:
+                assert time.monotonic() < deadline, "the writers did not queue"
+                time.sleep(0.001)
     for t in threads:
         t.join(timeout=30)
     return results
@@ -272,3 +273,64 @@ def test_two_processes_writing_the_same_journals_never_conflict(
     stored = {m.mark_id for s in STUDENTS[:3] for m in stored_marks(imported.journal, s)}
     assert stored == {w.record.mark_id for w in answers}
     assert verify_store(imported.journal).ok
+
+
+def test_changes_to_one_journal_share_a_group_in_arrival_order(imported: Services) -> None:
+    """Requests no longer wait for each other's answer to write the same journal: queued
+    together, they are run one after another and saved in one transaction."""
+    app = imported.journal
+    with counted_saves(app) as saves:
+        results = grouped(app, [lambda v=v: mark(app, "s01", value=v) for v in (2, 3, 4, 5)])
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert len(saves) == 1
+    # Stored in the order they came, each answered with its own position.
+    assert [m.mark_id for m in stored_marks(app, "s01")] == [r.record.mark_id for r in results]
+    assert [r.position for r in results] == sorted({r.position for r in results})
+    journal = app.read_journal(journal_id("sght", "2026-2027", "s01"))
+    assert sorted(m.value for m in journal.marks.values()) == [2, 3, 4, 5]
+    assert verify_store(app).ok
+
+
+def test_a_failing_change_keeps_what_earlier_changes_of_its_group_did(
+    imported: Services,
+) -> None:
+    app = imported.journal
+    mark(app, "s01", value=4)  # a stored journal, in the cache
+    calls = [
+        lambda: mark(app, "s01", value=5),
+        lambda: mark(app, "s01", value=7),  # not in the scale
+        lambda: mark(app, "s01", value=3),
+        lambda: mark(app, "s07", value=5),  # a journal the group creates...
+        lambda: mark(app, "s07", value=9),  # ...a failure after it...
+        lambda: mark(app, "s07", value=2),  # ...and a change on what the first made
+    ]
+    with counted_saves(app) as saves:
+        results = grouped(app, calls)
+    assert isinstance(results[1], InvalidMark) and isinstance(results[4], InvalidMark)
+    assert len(saves) == 1
+    assert [m.value for m in stored_marks(app, "s01")] == [4, 5, 3]
+    assert [m.value for m in stored_marks(app, "s07")] == [5, 2]
+    for student_id, values in (("s01", [3, 4, 5]), ("s07", [2, 5])):
+        journal = app.read_journal(journal_id("sght", "2026-2027", student_id))
+        assert sorted(m.value for m in journal.marks.values()) == values
+    # The journals write on from what is stored.
+    assert mark(app, "s01", value=2).record.value == 2
+    assert mark(app, "s07", value=4).record.value == 4
+    assert verify_store(app).ok
+
+
+def test_a_store_failure_undoes_a_group_that_wrote_one_journal_twice(
+    imported: Services,
+) -> None:
+    app = imported.journal
+    mark(app, "s01", value=4)
+    head = app.recorder.max_notification_id()
+    with counted_saves(app, fail_with=sqlite3.OperationalError("injected")):
+        results = grouped(app, [lambda: mark(app, "s01", value=5), lambda: mark(app, "s01")])
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results), results
+    assert app.recorder.max_notification_id() == head
+    journal = app.read_journal(journal_id("sght", "2026-2027", "s01"))
+    assert [m.value for m in journal.marks.values()] == [4]
+    assert mark(app, "s01", value=3).record.value == 3
+    assert [m.value for m in stored_marks(app, "s01")] == [4, 3]
+    assert verify_store(app).ok
