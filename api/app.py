@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -102,6 +103,24 @@ def install_docs(app: FastAPI) -> None:
             redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
             with_google_fonts=False,
         )
+
+
+# Cyclic garbage collection in a server process (ADR 17): a young collection every 20,000
+# net allocations instead of 700, older ones as rarely; full collections over a process
+# caching thousands of journals paused every request in flight (p99 of POST /marks on
+# PostgreSQL 90–105 ms; 50–63 ms with these). Reference cycles are still collected.
+SERVER_GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def served_app(settings: Settings | None = None) -> FastAPI:
+    """The app as `ejournal serve` runs it in each server process: what start-up built
+    (modules, schemas, routes) is frozen out of the collector's reach, and collections are
+    rarer (SERVER_GC_THRESHOLDS)."""
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVER_GC_THRESHOLDS)
+    return app
 
 
 def create_app(

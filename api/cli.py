@@ -150,9 +150,9 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
 
     address = f"http://{host}:{port}/"
     if count == 1:
-        from api.app import create_app
+        from api.app import served_app
 
-        app = create_app(settings)
+        app = served_app(settings)
         # proxy_headers=False: X-Forwarded-For is read only from EJOURNAL_TRUSTED_PROXIES
         # (api/client_address.py), never from uvicorn's default 127.0.0.1.
         server = uvicorn.Server(
@@ -171,7 +171,7 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
     # Workers would race to generate var/secret_key and sign tokens with different secrets.
     settings.signing_secret()
     config = uvicorn.Config(
-        "api.app:create_app",
+        "api.app:served_app",
         factory=True,
         host=host,
         port=port,

@@ -222,3 +222,25 @@ def test_a_server_process_starts_without_the_document_machinery() -> None:
         check=True,
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_server_process_tunes_its_garbage_collector(tmp_path: Path) -> None:
+    """`ejournal serve`'s app factory freezes what start-up built and collects more rarely
+    (api/app.py SERVER_GC_THRESHOLDS): full collections over cached journals were the p99."""
+    code = (
+        "import gc\n"
+        "from api.app import SERVER_GC_THRESHOLDS, served_app\n"
+        "served_app()\n"
+        "print(gc.get_threshold() == SERVER_GC_THRESHOLDS, gc.get_freeze_count() > 10_000)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
+    env.update(EJOURNAL_DATABASE_URL=f"sqlite:///{tmp_path}/gc.db", EJOURNAL_VAR_DIR=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "True True", out.stdout + out.stderr
