@@ -188,13 +188,8 @@ class SQLiteJournalRecorder(SQLiteApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        pool = self.datastore.pool
-        gate = gate_for(pool.db_name)
-        if gate is None:
+        with self.unit(()):  # the write gate (already held inside a change's unit)
             ids = super().insert_events(stored_events, **kwargs)
-        else:
-            with gate.passage(float(pool.lock_timeout or 5)):
-                ids = super().insert_events(stored_events, **kwargs)
         inline: Inline | None = kwargs.get("inline")
         if inline is not None and ids:
             InlineWriter.committed(inline, ids)
@@ -289,6 +284,11 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         if not stored_events:
             return []
+        bound = _unit.get()
+        if bound is None:  # a save of its own: the same, in a unit without stream locks
+            with self.unit(()):
+                return self.insert_events(stored_events, **kwargs)
+        conn, done = bound
         inline = self.writer.inline_of(stored_events, kwargs) if self.writer else None
         columns = (
             [s.originator_id for s in stored_events],
@@ -296,11 +296,6 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             [s.topic for s in stored_events],
             [s.state for s in stored_events],
         )
-        bound = _unit.get()
-        if bound is None:  # a save of its own: the same, in a unit without stream locks
-            with self.unit(()):
-                return self.insert_events(stored_events, **kwargs)
-        conn, done = bound
         with conn.pipeline():
             with conn.cursor() as curs:
                 curs.execute(self.lock_table_statements[1], prepare=True)
