@@ -111,9 +111,7 @@ async def caller(
     request: Request, services: Svc, token: Annotated[str | None, Depends(oauth2)]
 ) -> Caller:
     if not token:
-        if not request.cookies.get(page_session.COOKIE):
-            raise Unauthenticated()
-        # A page's session is looked up in the store: as `authenticate`, before the body.
+        # A page's session (or none) is checked by `authenticate` itself, before the body.
         admitted = await run_in_threadpool(authenticate, request, services, None)
         return Caller(services, admitted, checked=True)
     claims = _token_claims(services, token)
