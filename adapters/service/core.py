@@ -23,6 +23,7 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
+from adapters.accounts import Accounts, SessionEnded, SessionGuard, session_guard
 from adapters.archive import Archives, SigningKey
 from adapters.clock import Clock, SystemClock
 from adapters.projection_runner import ProjectionRunner
@@ -118,6 +119,7 @@ class JournalCore(Application[UUID]):
         self._waiting: list[_Change] = []
         self._waiting_lock = threading.Lock()
         self._commit_lock = threading.Lock()
+        self._accounts = Accounts(db)
         # id -> (aggregate, the reference generation it was known current at)
         self._references: OrderedDict[UUID, tuple[Any, int]] = OrderedDict()
         self._generation = 0
@@ -430,7 +432,7 @@ class JournalCore(Application[UUID]):
         Changes of one group may write the same aggregates: each sees those before it.
         Writers work on the cached objects themselves (no deep copy); a change that fails
         puts back the copies from before it, so the cache never lies."""
-        change = _Change(aggregate_ids, load, command, idempotency_claim.get())
+        change = _Change(aggregate_ids, load, command, idempotency_claim.get(), session_guard.get())
         with self._waiting_lock:
             self._waiting.append(change)
         while not change.done:
@@ -458,6 +460,7 @@ class JournalCore(Application[UUID]):
         is run again without what failed. The group holds its aggregates' stripes (in one
         global order): readers here wait for it, never see a change half made."""
         unit = getattr(self.recorder, "unit", None)
+        self._check_sessions(group)
         for attempt in range(MAX_ATTEMPTS):
             live = [c for c in group if not c.done]
             if not live:
@@ -506,6 +509,17 @@ class JournalCore(Application[UUID]):
         for change in group:
             if not change.done:
                 change.fail(Conflict("Запись одновременно изменяли другие; повторите попытку"))
+
+    def _check_sessions(self, group: list[_Change]) -> None:
+        """The sessions of the group's changes, all in one query (not one per request): a
+        change whose session has ended fails with nothing stored."""
+        guards = [c.session for c in group if c.session is not None and c.session.valid is None]
+        if not guards:
+            return
+        self._accounts.check_sessions(guards)
+        for change in group:
+            if change.session is not None and not change.session.valid and not change.done:
+                change.fail(SessionEnded())
 
     def change_journal(
         self,
@@ -605,6 +619,7 @@ class _Change:
     load: Callable[[], dict[UUID, Any]]
     command: Callable[[dict[UUID, Any]], None]
     claim: IdempotencyClaim | None
+    session: SessionGuard | None = None
     done: bool = False
     error: BaseException | None = None
     copies: dict[UUID, Any] = field(default_factory=dict)

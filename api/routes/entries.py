@@ -6,9 +6,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from adapters.service.entries import AbsenceEntry, MarkEntry
+from adapters.service.entries import AbsenceEntry, EntriesWritten, MarkEntry
 from api.deps import Calling, Svc
 from api.schemas import AbsenceOut, EntriesIn, MarkOut, json_answer
+from domain.actors import Actor
 
 router = APIRouter(prefix="/api/v1/entries", tags=["отметки"])
 
@@ -36,19 +37,25 @@ class EntriesOut(BaseModel):
     "записано: повторите с тем же Idempotency-Key.",
 )
 async def record_entries(services: Svc, caller: Calling, body: EntriesIn) -> Response:
-    def run() -> bytes:
-        w = services.journal.record_entries(
-            caller.actor(),
+    marks = [
+        MarkEntry(m.student_id, m.value, str(m.work_kind or body.work_kind), m.comment)
+        for m in body.marks
+    ]
+    absences = [AbsenceEntry(a.student_id, a.code, a.reason) for a in body.absences]
+
+    def record(actor: Actor) -> EntriesWritten:
+        return services.journal.record_entries(
+            actor,
             group_id=body.group_id,
             subject_id=body.subject_id,
             lesson_date=body.lesson_date,
             lesson_no=body.lesson_no,
-            marks=[
-                MarkEntry(m.student_id, m.value, str(m.work_kind or body.work_kind), m.comment)
-                for m in body.marks
-            ],
-            absences=[AbsenceEntry(a.student_id, a.code, a.reason) for a in body.absences],
+            marks=marks,
+            absences=absences,
         )
+
+    def run() -> bytes:
+        w = caller.call(record)
         out = EntriesOut(
             marks=[MarkOut.of(s, m, w.position) for s, m in w.marks],
             absences=[AbsenceOut.of(s, a, w.position) for s, a in w.absences],

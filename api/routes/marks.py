@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/v1/marks", tags=["отметки"])
 )
 async def record_mark(services: Svc, caller: Calling, body: MarkIn) -> Response:
     def run() -> bytes:
-        w = services.journal.record_mark(caller.actor(), **body.model_dump())
+        w = caller.call(lambda actor: services.journal.record_mark(actor, **body.model_dump()))
         return MarkOut.of(w.student_id, w.record, w.position).model_dump_json().encode()
 
     return json_answer(await run_in_threadpool(run), 201)

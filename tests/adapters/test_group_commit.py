@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from adapters.accounts import SessionEnded, SessionGuard, session_guard
 from adapters.integrity import verify_store
 from adapters.recorders import IdempotencyClaim, KeyAlreadyUsed
 from adapters.service.core import idempotency_claim
@@ -29,10 +30,17 @@ TEACHER = Actor("t1", "teacher", "sght", frozenset({"teacher"}))
 STUDENTS = ["s01", "s02", "s03", "s04", "s05", "s06"]
 
 
-def mark(app: Any, student_id: str, value: int = 5, key: str | None = None) -> Any:
+def mark(
+    app: Any,
+    student_id: str,
+    value: int = 5,
+    key: str | None = None,
+    session: SessionGuard | None = None,
+) -> Any:
     token = idempotency_claim.set(
         IdempotencyClaim("sght:t1", key, "f", "2026-09-03T05:00:00+00:00") if key else None
     )
+    guarded = session_guard.set(session)
     try:
         return app.record_mark(
             TEACHER,
@@ -43,6 +51,7 @@ def mark(app: Any, student_id: str, value: int = 5, key: str | None = None) -> A
             value=value,
         )
     finally:
+        session_guard.reset(guarded)
         idempotency_claim.reset(token)
 
 
@@ -164,6 +173,76 @@ def test_a_store_failure_fails_the_whole_group_and_leaves_nothing(imported: Serv
         assert [m.value for m in journal.marks.values()] == [4]
         assert mark(app, student_id, value=3).record.value == 3
         assert len(stored_marks(app, student_id)) == 2
+    assert verify_store(app).ok
+
+
+def test_a_group_checks_its_sessions_at_once_and_an_ended_one_fails_alone(
+    imported: Services,
+) -> None:
+    """The sessions of a group's changes are looked up together (on PostgreSQL one query for
+    all, not one per request); a change whose session ended is refused, nothing of it
+    stored, and the others are saved."""
+    app = imported.journal
+    accounts = imported.accounts
+    epoch = accounts.get("sght", "t1").token_epoch
+    accounts.revoke("ended", imported.clock.now())
+    guards = [SessionGuard("sght", "t1", jti, epoch) for jti in ("a", "b", "ended", "a")]
+    stale = SessionGuard("sght", "t1", "c", epoch + 1)  # the password changed since
+    states: list[Any] = []
+    queries: list[str] = []  # statements that read the accounts
+    original_state, original_lookup = accounts.session_state, imported.db.lookup
+
+    class Recording:
+        def __init__(self, cur: Any) -> None:
+            self.cur = cur
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if "accounts" in sql:
+                queries.append(sql)
+            return self.cur.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.cur, name)
+
+    @contextmanager
+    def lookup() -> Iterator[Any]:
+        with original_lookup() as cur:
+            yield Recording(cur)
+
+    app._accounts.session_state = lambda *a: states.append(a) or original_state(*a)
+    app._accounts.db.lookup = lookup
+    try:
+        with counted_saves(app) as saves:
+            results = grouped(
+                app,
+                [
+                    lambda: mark(app, "s01", session=guards[0]),
+                    lambda: mark(app, "s02", session=guards[1]),
+                    lambda: mark(app, "s03", session=guards[2]),
+                    lambda: mark(app, "s04", session=guards[3]),
+                    lambda: mark(app, "s05", session=stale),
+                    lambda: mark(app, "s06"),  # no session to check (a page's, checked before)
+                ],
+            )
+    finally:
+        del app._accounts.session_state, app._accounts.db.lookup
+    assert isinstance(results[2], SessionEnded)
+    assert isinstance(results[4], SessionEnded)
+    for i in (0, 1, 3, 5):
+        assert not isinstance(results[i], BaseException), results[i]
+    assert [g.valid for g in guards] == [True, True, False, True]
+    assert stale.valid is False
+    assert len(saves) == 1
+    assert stored_marks(app, "s03") == [] and stored_marks(app, "s05") == []
+    assert [len(stored_marks(app, s)) for s in ("s01", "s02", "s04", "s06")] == [1, 1, 1, 1]
+    if imported.db.dialect == "postgresql":
+        assert (states, len(queries)) == ([], 1)
+    else:  # a local read each, one per session (the repeated one once)
+        assert len(states) == len(queries) == 4
+    # A checked session is not looked up again by a later change of the same request.
+    states.clear()
+    assert mark(app, "s01", value=4, session=guards[0]).record.value == 4
+    assert states == []
     assert verify_store(app).ok
 
 

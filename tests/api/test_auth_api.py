@@ -106,8 +106,9 @@ def test_logout_revokes_that_token_only(api: Api) -> None:
 
 
 def test_a_revoked_token_writes_nothing_on_the_one_hop_routes(api: Api) -> None:
-    """POST /marks and /entries check the session as stored inside their one worker thread
-    (api/deps.py Caller): a token whose session ended is refused there, before any write."""
+    """POST /marks and /entries have the session as stored checked by the group commit that
+    would store their change (api/deps.py Caller): a token whose session ended is refused,
+    nothing written, also when the request breaks a rule or names what it may not see."""
     token = bearer(api.token(TEACHER_MATH))
     assert api.client.post("/api/v1/marks", headers=token, json=mark_body()).status_code == 201
     head = api.client.get(JOURNAL, headers=api.as_user(ADMIN)).json()
@@ -121,6 +122,15 @@ def test_a_revoked_token_writes_nothing_on_the_one_hop_routes(api: Api) -> None:
     }
     assert_unauthenticated(api.client.post("/api/v1/marks", headers=token, json=mark_body()))
     assert_unauthenticated(api.client.post("/api/v1/entries", headers=token, json=entries))
+    # A rule error, a record not there, another teacher's group: 401 all the same.
+    assert_unauthenticated(
+        api.client.post("/api/v1/marks", headers=token, json={**mark_body(), "value": 7})
+    )
+    assert_unauthenticated(
+        api.client.post("/api/v1/marks", headers=token, json={**mark_body(), "student_id": "zz"})
+    )
+    entries_bad = {**entries, "marks": [{"student_id": "s02", "value": 9}]}
+    assert_unauthenticated(api.client.post("/api/v1/entries", headers=token, json=entries_bad))
     assert api.client.get(JOURNAL, headers=api.as_user(ADMIN)).json() == head
     # A student's valid token is refused by the access table before the body is read.
     student = api.as_user(STUDENT_S01)
