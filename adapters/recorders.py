@@ -2,16 +2,21 @@
 events: each event's chained hash, the record locator, delegations and the idempotency key of
 the request that caused them (ADR 13).
 
-Nothing here is kept in process memory between transactions: a hash is chained to the
-predecessor as stored, read inside the transaction that holds the events table's write lock
-(PostgreSQL's EXCLUSIVE table lock; SQLite's single writer), so rollbacks, restarts and
-several processes cannot make a wrong one.
+A hash is chained to the predecessor as stored, inside the transaction that holds the events
+table's write lock (PostgreSQL's EXCLUSIVE table lock; SQLite's single writer), so rollbacks,
+restarts and several processes cannot make a wrong one. The one thing kept between
+transactions is `CommittedHeads`: the last hash of streams this process wrote, remembered
+only after its transaction committed, and used only for the very next version of that
+stream — which the insert itself proves is still the stored head (versions are unique); any
+other version is read as stored.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -76,6 +81,37 @@ class Inline:
     claims: list[tuple[IdempotencyClaim, list[int]]] = field(default_factory=list)
     # The events' chained hashes when already checked (an archive's replay): stored as given.
     hashes: Sequence[str] | None = None
+    # The streams' new chain heads, remembered once the transaction has committed.
+    heads: dict[str, Any] = field(default_factory=dict)
+    remember: Callable[[Mapping[str, Any]], None] | None = None
+
+
+class CommittedHeads:
+    """Chain heads (stream → (version, hash, organisation)) of events this process stored,
+    added only after their transaction committed; the least recently written are forgotten
+    beyond `size`. A miss costs one read of the stored head in the writing transaction."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._heads: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, stream: str, /) -> Any:
+        return self._heads.get(stream)
+
+    def remember(self, heads: Mapping[str, Any]) -> None:
+        with self._lock:
+            for stream, head in heads.items():
+                known = self._heads.get(stream)
+                if known is None or known[0] < head[0]:
+                    self._heads[stream] = head
+                self._heads.move_to_end(stream)
+            while len(self._heads) > self.size:
+                self._heads.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._heads.clear()
 
 
 class InlineWriter:
@@ -87,6 +123,7 @@ class InlineWriter:
         self.chain = chain  # projections.chain.HashChain
         self.indexes = indexes  # RecordLocator, Delegations: apply(cur, event, position)
         self.decode = decode  # for events inserted without the application (replay, tests)
+        self.heads = CommittedHeads()
 
     def inline_of(self, stored: Sequence[StoredEvent], kwargs: dict[str, Any]) -> Inline:
         inline = kwargs.get("inline")
@@ -98,7 +135,10 @@ class InlineWriter:
         self, cur: Any, stored: Sequence[StoredEvent], ids: Sequence[int], inline: Inline
     ) -> None:
         if inline.hashes is None:
-            self.chain.apply_batch(cur, list(zip(stored, ids, strict=True)))
+            inline.heads = self.chain.apply_batch(
+                cur, list(zip(stored, ids, strict=True)), self.heads
+            )
+            inline.remember = self.heads.remember
         else:
             self.chain.record_checked(cur, stored, ids, inline.hashes)
         for index in self.indexes:
@@ -136,7 +176,10 @@ class InlineWriter:
 
     @staticmethod
     def committed(inline: Inline, ids: Sequence[int]) -> None:
-        """After the commit: the claim is stored, later saves of the request skip it."""
+        """After the commit: the claim is stored, later saves of the request skip it; the
+        chain heads are known as stored."""
+        if inline.remember is not None:
+            inline.remember(inline.heads)
         for claim, places in inline.claims:
             claim.stored = True
             claim.positions.extend(ids[i] for i in places)

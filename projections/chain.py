@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from adapters.sql import Cursor, empty_table, insert_many
 from domain.integrity import GENESIS, event_hash
 
+# A stream's head: (version, hash, organisation) of its latest event.
+Head = tuple[int, str, str]
+
+
+class KnownHeads(Protocol):
+    def get(self, stream: str, /) -> Head | None: ...
+
 
 class HashChain:
     """Reads the stored events themselves (their JSON as stored, decrypted), not the domain
     objects, so upgrading an event class never changes an old event's hash. Keeps nothing in
-    memory between calls: each batch reads its streams' stored heads."""
+    memory between calls: each batch reads its streams' stored heads, except those its caller
+    knows as committed (the write path's `CommittedHeads`)."""
 
     name: str = "hash_chain"
     handles: tuple[type[Any], ...] = ()  # every event
@@ -71,13 +79,30 @@ class HashChain:
                 heads[str(row[0])] = (int(row[1]), str(row[2]), str(row[3]))
         return heads
 
-    def apply_batch(self, cur: Cursor, notifications: list[tuple[Any, int]]) -> None:
+    def apply_batch(
+        self,
+        cur: Cursor,
+        notifications: list[tuple[Any, int]],
+        known: KnownHeads | None = None,
+    ) -> dict[str, Head]:
+        """Hash rows for the batch, each chained to its predecessor; the streams' new heads.
+
+        `known`: heads known to be committed as they are stored; a stream whose known head
+        is the event just before the batch is not read."""
         wanted: dict[str, int] = {}
         for n, _ in notifications:
             stream = str(n.originator_id)
             if stream not in wanted:
                 wanted[stream] = n.originator_version - 1
-        heads = self._stored_heads(cur, {s: v for s, v in wanted.items() if v > 0})
+        heads: dict[str, Head] = {}
+        if known:
+            for stream, version in wanted.items():
+                head = known.get(stream)
+                if head is not None and head[0] == version and version > 0:
+                    heads[stream] = head
+        heads.update(
+            self._stored_heads(cur, {s: v for s, v in wanted.items() if v > 0 and s not in heads})
+        )
         rows = []
         for n, position in notifications:
             stream = str(n.originator_id)
@@ -100,6 +125,7 @@ class HashChain:
             heads[stream] = (version, digest, org)
             rows.append((position, org, stream, version, digest))
         self._insert(cur, rows)
+        return {stream: heads[stream] for stream in wanted}
 
     @staticmethod
     def _insert(cur: Cursor, rows: list[tuple[int, str, str, int, str]]) -> None:
