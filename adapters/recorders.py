@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, LiteralString, cast
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
 from adapters.sql import _PgCursor
 from adapters.write_gate import gate_for
@@ -250,28 +250,32 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._search_path = SQL("SET LOCAL search_path TO {0}").format(
-            Identifier(self.datastore.schema)
+        schema = Identifier(self.datastore.schema)
+        table = Identifier(self.events_table_name)
+        # Statements rendered to text once: psycopg converts a text query once and caches
+        # it, but renders a composed one (quoting its identifiers) at every execution.
+        self._search_path = _text(SQL("SET LOCAL search_path TO {0}").format(schema))
+        self._timeout_statement = _text(self.lock_table_statements[0])
+        self._lock_events = _text(self.lock_table_statements[1])
+        self._select_after = _text(
+            SQL(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM {0}.{1} e JOIN unnest(%s::uuid[], %s::bigint[]) AS h(id, version) "
+                "ON e.originator_id = h.id AND e.originator_version > h.version "
+                "ORDER BY e.originator_id, e.originator_version"
+            ).format(schema, table)
         )
-        self._select_after = SQL(
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-            "FROM {0}.{1} e JOIN unnest(%s::uuid[], %s::bigint[]) AS h(id, version) "
-            "ON e.originator_id = h.id AND e.originator_version > h.version "
-            "ORDER BY e.originator_id, e.originator_version"
-        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         # The library's insert with one array per column instead of an array of its composite
         # type (whose rows psycopg dumps as text, in Python): the same rows in the same order.
-        self._insert_columns = SQL(
-            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) "
-            "RETURNING notification_id"
-        ).format(
-            Identifier(self.datastore.schema),
-            Identifier(self.events_table_name),
-            SQL(self.datastore.originator_id_type),
+        self._insert_columns = _text(
+            SQL(
+                "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) "
+                "RETURNING notification_id"
+            ).format(schema, table, SQL(self.datastore.originator_id_type))
         )
         # One statement: the sorted keys are locked one after another, in that order.
-        self._stream_locks = SQL(
+        self._stream_locks = (
             "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT unnest(%s::int[]) AS k "
             "ORDER BY 1) AS keys"
         )
@@ -290,7 +294,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             with conn.pipeline(), conn.cursor() as curs:
                 # Our tables live in the same schema as the library's qualified ones.
                 curs.execute(self._search_path, prepare=True)
-                curs.execute(self.lock_table_statements[0], prepare=True)
+                curs.execute(self._timeout_statement, prepare=True)
                 if keys:
                     curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
             done: list[tuple[Inline, Sequence[int]]] = []
@@ -341,7 +345,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         )
         with conn.pipeline():
             with conn.cursor() as curs:
-                curs.execute(self.lock_table_statements[1], prepare=True)
+                curs.execute(self._lock_events, prepare=True)
                 curs.execute(self._insert_columns, columns, prepare=True)
                 ids = [int(r["notification_id"]) for r in curs.fetchall()]
             if inline is not None and self.writer is not None:
@@ -350,6 +354,13 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         if inline is not None:
             done.append((inline, ids))  # marked committed when the unit commits
         return ids
+
+
+def _text(statement: Any) -> LiteralString:
+    """A composed statement as text (identifiers quoted, literals rendered)."""
+    if isinstance(statement, Composable):
+        statement = statement.as_string(None)
+    return cast(LiteralString, statement)
 
 
 def recorder_topic(persistence_module: str) -> str:
