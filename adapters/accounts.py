@@ -138,8 +138,9 @@ class Accounts:
                 cur.execute(
                     "SELECT w.o, w.p, w.j, a.active, a.token_epoch, "
                     "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = w.j) "
-                    "FROM unnest(?::text[], ?::text[], ?::text[]) AS w(o, p, j) "
-                    "JOIN accounts a ON a.org_id = w.o AND a.person_id = w.p",
+                    "FROM unnest(?::text[], ?::text[], ?::text[]) AS w(o, p, j) CROSS JOIN "
+                    "LATERAL (SELECT * FROM accounts x WHERE x.org_id = w.o "
+                    "AND x.person_id = w.p LIMIT 1) a",
                     ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
                 )
                 for row in cur.fetchall():

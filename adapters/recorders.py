@@ -257,11 +257,14 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         self._search_path = _text(SQL("SET LOCAL search_path TO {0}").format(schema))
         self._timeout_statement = _text(self.lock_table_statements[0])
         self._lock_events = _text(self.lock_table_statements[1])
+        # Each stream's news through the primary key (a join the planner may turn into a
+        # scan of the whole events table: measured 0.7 ms a call at 20,000 events, growing).
         self._select_after = _text(
             SQL(
                 "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM {0}.{1} e JOIN unnest(%s::uuid[], %s::bigint[]) AS h(id, version) "
-                "ON e.originator_id = h.id AND e.originator_version > h.version "
+                "FROM unnest(%s::uuid[], %s::bigint[]) AS h(id, version) "
+                "CROSS JOIN LATERAL (SELECT * FROM {0}.{1} s WHERE s.originator_id = h.id "
+                "AND s.originator_version > h.version ORDER BY s.originator_version) AS e "
                 "ORDER BY e.originator_id, e.originator_version"
             ).format(schema, table)
         )

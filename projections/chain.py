@@ -58,11 +58,13 @@ class HashChain:
         heads: dict[str, tuple[int, str, str]] = {}
         pairs = list(wanted.items())
         if pairs and getattr(cur, "dialect", "sqlite") == "postgresql":
-            # One statement (and one plan) whatever the count.
+            # One statement (and one plan) whatever the count; each row by its index (a plain
+            # join may be planned as a scan of the whole table).
             cur.execute(
-                "SELECT h.stream_id, h.version, h.hash, h.org_id FROM event_hashes h "
-                "JOIN unnest(?::text[], ?::int[]) AS w(s, v) "
-                "ON h.stream_id = w.s AND h.version = w.v",
+                "SELECT h.stream_id, h.version, h.hash, h.org_id "
+                "FROM unnest(?::text[], ?::int[]) AS w(s, v) CROSS JOIN LATERAL "
+                "(SELECT * FROM event_hashes x WHERE x.stream_id = w.s AND x.version = w.v "
+                "LIMIT 1) h",
                 ([p[0] for p in pairs], [p[1] for p in pairs]),
             )
             for row in cur.fetchall():
