@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from adapters.service.entries import AbsenceEntry, EntriesWritten, MarkEntry
-from api.deps import Calling, Svc
+from api.deps import BEARER, Calling
 from api.schemas import AbsenceOut, EntriesIn, MarkOut, json_answer
 from domain.actors import Actor
 
@@ -25,6 +25,7 @@ class EntriesOut(BaseModel):
 @router.post(
     "",
     status_code=201,
+    openapi_extra=BEARER,
     response_model=EntriesOut,
     summary="Записать урок: отметки и пропуски",
     description="Вызывают: преподаватель — по своим группам и предметам, замещающий — на уроке "
@@ -36,7 +37,7 @@ class EntriesOut(BaseModel):
     "учебный год закрыт; 413 payload-too-large; 503 store-busy — хранилище занято, ничего не "
     "записано: повторите с тем же Idempotency-Key.",
 )
-async def record_entries(services: Svc, caller: Calling, body: EntriesIn) -> Response:
+async def record_entries(caller: Calling, body: EntriesIn) -> Response:
     marks = [
         MarkEntry(m.student_id, m.value, str(m.work_kind or body.work_kind), m.comment)
         for m in body.marks
@@ -44,7 +45,7 @@ async def record_entries(services: Svc, caller: Calling, body: EntriesIn) -> Res
     absences = [AbsenceEntry(a.student_id, a.code, a.reason) for a in body.absences]
 
     def record(actor: Actor) -> EntriesWritten:
-        return services.journal.record_entries(
+        return caller.services.journal.record_entries(
             actor,
             group_id=body.group_id,
             subject_id=body.subject_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Calling, CurrentActor, Svc
+from api.deps import BEARER, Calling, CurrentActor, Svc
 from api.schemas import (
     CorrectionIn,
     MarkHistoryOut,
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/api/v1/marks", tags=["отметки"])
 @router.post(
     "",
     status_code=201,
+    openapi_extra=BEARER,
     response_model=MarkOut,
     summary="Выставить отметку",
     description="Вызывают: преподаватель — по своим группам и предметам, замещающий — на уроке "
@@ -33,9 +34,11 @@ router = APIRouter(prefix="/api/v1/marks", tags=["отметки"])
     "payload-too-large; 503 store-busy — хранилище занято, ничего не записано: повторите с тем же "
     "Idempotency-Key.",
 )
-async def record_mark(services: Svc, caller: Calling, body: MarkIn) -> Response:
+async def record_mark(caller: Calling, body: MarkIn) -> Response:
+    journal = caller.services.journal
+
     def run() -> bytes:
-        w = caller.call(lambda actor: services.journal.record_mark(actor, **body.model_dump()))
+        w = caller.call(lambda actor: journal.record_mark(actor, **body.model_dump()))
         return MarkOut.of(w.student_id, w.record, w.position).model_dump_json().encode()
 
     return json_answer(await run_in_threadpool(run), 201)
