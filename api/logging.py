@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import uuid
 
 import structlog
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.random_ids import random_uuid
 
 log = structlog.get_logger("ejournal")
 
@@ -57,7 +58,7 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
+        request_id = Headers(scope=scope).get("x-request-id") or random_uuid().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

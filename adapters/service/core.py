@@ -8,7 +8,6 @@ import random
 import sqlite3
 import threading
 import time
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -27,6 +26,7 @@ from adapters.accounts import Accounts, SessionEnded, SessionGuard, session_guar
 from adapters.archive import Archives, SigningKey
 from adapters.clock import Clock, SystemClock
 from adapters.projection_runner import ProjectionRunner
+from adapters.random_ids import random_uuid
 from adapters.recorders import (
     REFERENCE_CHANGES,
     IdempotencyClaim,
@@ -101,7 +101,7 @@ class JournalCore(Application[UUID]):
         db: Database,
         clock: Clock | None = None,
         zone: ZoneInfo | None = None,
-        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        new_id: Callable[[], str] = lambda: str(random_uuid()),
         signing_key: SigningKey | None = None,
     ) -> None:
         module = env.get("PERSISTENCE_MODULE", "")
