@@ -7,9 +7,11 @@ event's `apply` only assigns state, so replaying old events never re-runs today'
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from domain.actors import Actor
@@ -38,6 +40,22 @@ from domain.rules import (
 ACTIVE = "active"
 CANCELLED = "cancelled"
 WITHDRAWN = "withdrawn"
+
+
+S = TypeVar("S", str, None)
+
+
+def _s(text: S) -> S:
+    """One shared copy of a string that repeats across a journal's records (ids of subjects
+    and people, kinds, codes): a cached journal holds thousands of records, and each decoded
+    event brings its own copies. A `str` subclass (a role enum member) is one object already."""
+    return sys.intern(text) if type(text) is str else text
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date) -> date:
+    """One shared date object a calendar day (the first seen; dates are immutable)."""
+    return day
 
 
 @dataclass(slots=True)
@@ -205,22 +223,22 @@ class StudentJournal(Audited):
         def apply(self, journal: StudentJournal) -> None:
             journal.marks[self.mark_id] = Mark(
                 mark_id=self.mark_id,
-                subject_id=self.subject_id,
-                lesson_date=self.lesson_date,
+                subject_id=_s(self.subject_id),
+                lesson_date=_day(self.lesson_date),
                 lesson_no=self.lesson_no,
-                work_kind=self.work_kind,
+                work_kind=_s(self.work_kind),
                 value=self.value,
                 weight=self.weight,
                 comment=self.comment,
                 status=ACTIVE,
-                recorded_by=self.actor_id,
+                recorded_by=_s(self.actor_id),
                 recorded_at=self.timestamp,
                 versions=[
                     MarkVersion(
                         self.value,
                         ACTIVE,
-                        self.actor_id,
-                        self.actor_role,
+                        _s(self.actor_id),
+                        _s(self.actor_role),
                         self.timestamp,
                         self.reason,
                         self.late,
@@ -250,8 +268,8 @@ class StudentJournal(Audited):
             version = MarkVersion(
                 self.value,
                 mark.status,
-                self.actor_id,
-                self.actor_role,
+                _s(self.actor_id),
+                _s(self.actor_role),
                 self.timestamp,
                 self.reason,
                 self.late,
@@ -276,8 +294,8 @@ class StudentJournal(Audited):
             version = MarkVersion(
                 mark.value,
                 CANCELLED,
-                self.actor_id,
-                self.actor_role,
+                _s(self.actor_id),
+                _s(self.actor_role),
                 self.timestamp,
                 self.reason,
                 self.late,
@@ -404,23 +422,23 @@ class StudentJournal(Audited):
         def apply(self, journal: StudentJournal) -> None:
             journal.absences[self.absence_id] = Absence(
                 absence_id=self.absence_id,
-                subject_id=self.subject_id,
-                lesson_date=self.lesson_date,
+                subject_id=_s(self.subject_id),
+                lesson_date=_day(self.lesson_date),
                 lesson_no=self.lesson_no,
-                code=self.code,
+                code=_s(self.code),
                 reason=self.reason,
                 status=ACTIVE,
-                source=self.source,
-                recorded_by=self.actor_id,
+                source=_s(self.source),
+                recorded_by=_s(self.actor_id),
                 recorded_at=self.timestamp,
                 history=[
                     AbsenceVersion(
                         "recorded",
-                        self.code,
+                        _s(self.code),
                         self.reason,
                         ACTIVE,
-                        self.actor_id,
-                        self.actor_role,
+                        _s(self.actor_id),
+                        _s(self.actor_role),
                         self.timestamp,
                         self.late,
                     )
@@ -438,16 +456,16 @@ class StudentJournal(Audited):
             absence = journal.absences[self.absence_id]
             version = AbsenceVersion(
                 "reason_set",
-                self.code,
+                _s(self.code),
                 self.reason,
                 absence.status,
-                self.actor_id,
-                self.actor_role,
+                _s(self.actor_id),
+                _s(self.actor_role),
                 self.timestamp,
             )
             journal.absences[self.absence_id] = replace(
                 absence,
-                code=self.code,
+                code=_s(self.code),
                 reason=self.reason,
                 history=[*absence.history, version],
             )
@@ -474,8 +492,8 @@ class StudentJournal(Audited):
                 absence.code,
                 self.reason,
                 absence.status,
-                self.actor_id,
-                self.actor_role,
+                _s(self.actor_id),
+                _s(self.actor_role),
                 self.timestamp,
                 self.late,
             )
@@ -497,7 +515,7 @@ class StudentJournal(Audited):
                 self.from_date,
                 self.to_date,
                 self.reason,
-                self.actor_id,
+                _s(self.actor_id),
                 self.timestamp,
             )
             for day in notice_days(self.from_date, self.to_date):
@@ -505,13 +523,13 @@ class StudentJournal(Audited):
                 journal.absences[absence_id] = Absence(
                     absence_id=absence_id,
                     subject_id=None,
-                    lesson_date=day,
+                    lesson_date=_day(day),
                     lesson_no=None,
                     code="НУ",
                     reason=self.reason,
                     status=ACTIVE,
                     source="parent_notice",
-                    recorded_by=self.actor_id,
+                    recorded_by=_s(self.actor_id),
                     recorded_at=self.timestamp,
                     history=[
                         AbsenceVersion(
@@ -519,8 +537,8 @@ class StudentJournal(Audited):
                             "НУ",
                             self.reason,
                             ACTIVE,
-                            self.actor_id,
-                            self.actor_role,
+                            _s(self.actor_id),
+                            _s(self.actor_role),
                             self.timestamp,
                         )
                     ],
@@ -681,16 +699,16 @@ class StudentJournal(Audited):
         def apply(self, journal: StudentJournal) -> None:
             journal.attestations[self.attestation_id] = Attestation(
                 self.attestation_id,
-                self.subject_id,
+                _s(self.subject_id),
                 self.period_id,
                 self.result,
-                self.actor_id,
+                _s(self.actor_id),
                 self.timestamp,
                 [
                     AttestationVersion(
                         self.result,
-                        self.actor_id,
-                        self.actor_role,
+                        _s(self.actor_id),
+                        _s(self.actor_role),
                         self.timestamp,
                         self.reason,
                         self.late,
@@ -709,8 +727,8 @@ class StudentJournal(Audited):
             attestation = journal.attestations[self.attestation_id]
             version = AttestationVersion(
                 self.result,
-                self.actor_id,
-                self.actor_role,
+                _s(self.actor_id),
+                _s(self.actor_role),
                 self.timestamp,
                 self.reason,
                 self.late,
@@ -800,7 +818,7 @@ class StudentJournal(Audited):
         """A parent confirmed having read the child's diary."""
 
         def apply(self, journal: StudentJournal) -> None:
-            journal.acknowledgements.append((self.actor_id, self.timestamp))
+            journal.acknowledgements.append((_s(self.actor_id), self.timestamp))
 
     def acknowledge_diary(self, *, actor: Actor, at: datetime) -> None:
         self._record(self.DiaryAcknowledged, actor, at)
