@@ -55,6 +55,7 @@ from projections.facts import JournalFacts
 from projections.locator import RecordLocator
 
 A = TypeVar("A", bound=Audited)
+R = TypeVar("R")
 # Failures of the store: they end a group commit's transaction, so every change in it fails.
 STORE_ERRORS = (PersistenceError, psycopg.Error, sqlite3.Error)
 
@@ -404,9 +405,11 @@ class JournalCore(Application[UUID]):
         student_ids: list[str],
         actor: Actor,
         command: Callable[[dict[str, StudentJournal]], None],
-    ) -> tuple[dict[str, StudentJournal], int]:
+        pick: Callable[[dict[str, StudentJournal]], Any] | None = None,
+    ) -> tuple[Any, int]:
         """Several students' journals changed by one command and saved in one transaction
-        (all or nothing), with the same queueing, eviction and retries as `change`."""
+        (all or nothing), with the same queueing and retries as `change`. Answers with a
+        copy of each journal, or with `pick(journals)` taken right after the command."""
         uuids = {s: ids.journal_id(org_id, year_id, s) for s in sorted(set(student_ids))}
 
         def load() -> dict[UUID, Any]:
@@ -422,6 +425,13 @@ class JournalCore(Application[UUID]):
                     )
             return found
 
+        if pick is not None:
+            return self._save_with_retries(
+                list(uuids.values()),
+                load,
+                lambda found: command({s: found[u] for s, u in uuids.items()}),
+                lambda found: pick({s: found[u] for s, u in uuids.items()}),
+            )
         copies, position = self._save_with_retries(
             list(uuids.values()),
             load,
@@ -434,7 +444,8 @@ class JournalCore(Application[UUID]):
         aggregate_ids: list[UUID],
         load: Callable[[], dict[UUID, Any]],
         command: Callable[[dict[UUID, Any]], None],
-    ) -> tuple[dict[UUID, Any], int]:
+        pick: Callable[[dict[UUID, Any]], Any] | None = None,
+    ) -> tuple[Any, int]:
         """The write path every change goes through (ADR 13, ADR 17).
 
         The change waits for the next group commit: whichever waiting request takes the
@@ -442,8 +453,12 @@ class JournalCore(Application[UUID]):
         their news, each command in arrival order, one save) and hands each its answer.
         Changes of one group may write the same aggregates: each sees those before it.
         Writers work on the cached objects themselves (no deep copy); a change that fails
-        puts back the copies from before it, so the cache never lies."""
-        change = _Change(aggregate_ids, load, command, idempotency_claim.get(), session_guard.get())
+        leaves them as it found them, so the cache never lies (`_Working`). The answer is
+        a copy of each aggregate the change touched, or `pick(aggregates)` taken right after
+        its command (immutable records: no copy needed)."""
+        change = _Change(
+            aggregate_ids, load, command, idempotency_claim.get(), session_guard.get(), pick
+        )
         with self._waiting_lock:
             self._waiting.append(change)
         while not change.done:
@@ -515,7 +530,9 @@ class JournalCore(Application[UUID]):
                         if head is None:
                             head = int(self.recorder.max_notification_id() or 0)
                         position = head
-                    change.answer(work.copies(change), position)
+                    change.answer(
+                        work.copies(change) if change.pick is None else change.picked, position
+                    )
                 return
         for change in group:
             if not change.done:
@@ -552,6 +569,39 @@ class JournalCore(Application[UUID]):
         return self.change(
             ids.journal_id(org_id, year_id, student_id), StudentJournal, create, command
         )
+
+    def record_in_journal(
+        self,
+        org_id: str,
+        year_id: str,
+        student_id: str,
+        actor: Actor,
+        command: Callable[[StudentJournal], None],
+        pick: Callable[[StudentJournal], R],
+    ) -> tuple[R, int]:
+        """`change_journal` answering with `pick(journal)` taken right after the command
+        (an immutable record) instead of a copy of the whole journal."""
+        journal_uuid = ids.journal_id(org_id, year_id, student_id)
+
+        def load() -> dict[UUID, Any]:
+            journal = self._cached(journal_uuid, StudentJournal)
+            if journal is None:
+                journal = StudentJournal.open(
+                    org_id=org_id,
+                    year_id=year_id,
+                    student_id=student_id,
+                    actor=actor,
+                    at=self.clock.now(),
+                )
+            return {journal_uuid: journal}
+
+        picked, position = self._save_with_retries(
+            [journal_uuid],
+            load,
+            lambda found: command(found[journal_uuid]),
+            lambda found: pick(found[journal_uuid]),
+        )
+        return picked, position
 
     def read(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """A consistent copy of an aggregate as it is now, for reading."""
@@ -631,9 +681,13 @@ class _Change:
     command: Callable[[dict[UUID, Any]], None]
     claim: IdempotencyClaim | None
     session: SessionGuard | None = None
+    # What the request answers with, taken from the aggregates right after its command
+    # (immutable records); without it, the answer is a copy of each aggregate it touched.
+    pick: Callable[[dict[UUID, Any]], Any] | None = None
+    picked: Any = None
     done: bool = False
     error: BaseException | None = None
-    copies: dict[UUID, Any] = field(default_factory=dict)
+    copies: Any = None  # the copies of what it touched, or what `pick` took
     position: int = 0
     # While its group runs: the aggregates it loaded, the events it caused, and their
     # places among the events the group saves.
@@ -644,40 +698,50 @@ class _Change:
     def fail(self, error: BaseException) -> None:
         self.error, self.done = error, True
 
-    def answer(self, copies: dict[UUID, Any], position: int) -> None:
+    def answer(self, copies: Any, position: int) -> None:
         self.copies, self.position, self.done = copies, position, True
 
 
 class _Working:
     """A group's aggregates while its changes run, in arrival order: the live object of each
-    id (None: neither stored nor created yet), which of them are stored (cached, changed in
-    place), and a copy of each stored one as the group found it, to undo the whole group."""
+    id (None: neither stored nor created yet) and which of them are stored (cached, changed
+    in place). A change of one aggregate copies nothing ahead: if it fails before changing
+    it, it is as it was; if after, it is rebuilt (the stored events, then those of earlier
+    changes of the group). A change of several keeps copies to fall back on. A group that
+    fails has its aggregates evicted, read as stored when next loaded."""
 
     def __init__(self, core: JournalCore, fresh: dict[UUID, Any], streams: list[UUID]) -> None:
         self.core = core
         self.live: dict[UUID, Any] = {u: fresh.get(u) for u in streams}
         self.stored = {u for u, a in self.live.items() if a is not None}
-        self.first: dict[UUID, Any] = {}
         self.order: list[UUID] = []  # ids in the order changes first touched them
 
     def run(self, change: _Change) -> bool:
         """Load and run one change; on failure its aggregates go back to how the change
         found them (earlier changes of the group keep theirs) and it is answered alone."""
         change.touched, change.events, change.indices = [], [], []
-        # Copies are never made live themselves (a restore copies again), so the first
-        # change's copy of a stored aggregate serves as the group's too.
-        before = {u: self._copy(self.live[u]) for u in change.aggregate_ids}
-        for u in change.aggregate_ids:
-            if u in self.stored and u not in self.first:
-                self.first[u] = before[u]
-        pending = {u: len(a.pending_events) for u, a in before.items() if a is not None}
+        # How the change finds each aggregate: its version and how many events are pending.
+        before = {
+            u: (a.version, len(a.pending_events))
+            for u in change.aggregate_ids
+            if (a := self.live[u]) is not None
+        }
+        # A change of several aggregates (a lesson's entries) may fail after changing some:
+        # their copies are kept to fall back on. One aggregate's commands check before they
+        # change anything, so a failure rarely needs the rebuild.
+        saved = {u: self._copy(self.live[u]) for u in before} if len(before) > 1 else {}
         view = _group_view.set(self.live)
         try:
             found = change.load()
             change.command(found)
+            if change.pick is not None:
+                change.picked = change.pick(found)
         except Exception as error:
-            for u, copy_ in before.items():
-                self._put(u, self._copy(copy_))
+            for u, (version, pending) in before.items():
+                aggregate = self.live[u]
+                if aggregate.version != version or len(aggregate.pending_events) != pending:
+                    earlier = aggregate.pending_events[:pending]
+                    self._put(u, saved[u] if u in saved else self._rebuilt(u, earlier))
             if isinstance(error, STORE_ERRORS):  # the transaction is lost: the whole group
                 raise
             change.fail(error)
@@ -689,8 +753,18 @@ class _Working:
             if u not in self.order:
                 self.order.append(u)
             change.touched.append(u)
-            change.events += aggregate.pending_events[pending.get(u, 0) :]
+            change.events += aggregate.pending_events[before.get(u, (0, 0))[1] :]
         return True
+
+    def _rebuilt(self, u: UUID, earlier: list[Any]) -> Any:
+        """An aggregate a failed change had begun to change: as stored (read from the store,
+        not the cache: no one else writes it while the group holds its lock), then the
+        events of the group's earlier changes, still pending."""
+        aggregate: Any = mutate_all(None, self.core.events.get(u)) if u in self.stored else None
+        for event in earlier:
+            aggregate = event.mutate(aggregate)
+        aggregate._pending_events = list(earlier)
+        return aggregate
 
     def to_save(
         self, ready: list[_Change]
@@ -713,29 +787,24 @@ class _Working:
         return {u: read_copy(self.live[u]) for u in change.touched}
 
     def undo(self) -> None:
-        """After a failed save: stored aggregates back to how the group found them; those
-        created in the group are dropped (they were never cached)."""
+        """After a failed save: what the group changed or created is dropped from the cache,
+        and read as stored when next loaded."""
         for u in self.order:
-            if u in self.first:
-                self._put(u, self.first[u])
-            else:
-                self.core._evict(u)
+            self.core._evict(u)
+
+    @staticmethod
+    def _copy(aggregate: Any) -> Any:
+        """A copy to fall back on: containers copied (records are never changed in place),
+        the pending events the same objects in a list of its own."""
+        clone = read_copy(aggregate)
+        clone._pending_events = list(aggregate.pending_events)
+        return clone
 
     def _put(self, u: UUID, aggregate: Any) -> None:
         self.live[u] = aggregate
         cache = self.core.repository.cache
         if u in self.stored and cache is not None:
             cache.put(u, aggregate)
-
-    @staticmethod
-    def _copy(aggregate: Any) -> Any:
-        """A copy to fall back on: containers copied (records are never changed in place),
-        the pending events the same objects in a list of its own."""
-        if aggregate is None:
-            return None
-        clone = read_copy(aggregate)
-        clone._pending_events = list(aggregate.pending_events)
-        return clone
 
 
 class _Collected(ProcessingEvent[UUID]):

@@ -143,20 +143,28 @@ class EntryUseCases(AbsenceUseCases):
 
         students = [item.student_id for _, _, item, _, _ in plan]
         acting_first = plan[0][3] if plan else actor
-        journals, position = self.change_journals(
-            actor.org_id, year.year_id, students, acting_first, command
+
+        def answers(journals: dict[str, StudentJournal]) -> tuple[list[Any], list[Any]]:
+            """The new records, taken right after the command (no copy of the journals)."""
+            return (
+                [
+                    (item.student_id, journals[item.student_id].marks[new_ids[kind, index]])
+                    for kind, index, item, _, _ in plan
+                    if kind == "marks"
+                ],
+                [
+                    (item.student_id, journals[item.student_id].absences[new_ids[kind, index]])
+                    for kind, index, item, _, _ in plan
+                    if kind == "absences"
+                ],
+            )
+
+        (marks_written, absences_written), position = self.change_journals(
+            actor.org_id, year.year_id, students, acting_first, command, answers
         )
         return EntriesWritten(
-            marks=[
-                (item.student_id, journals[item.student_id].marks[new_ids[kind, index]])
-                for kind, index, item, _, _ in plan
-                if kind == "marks"
-            ],
-            absences=[
-                (item.student_id, journals[item.student_id].absences[new_ids[kind, index]])
-                for kind, index, item, _, _ in plan
-                if kind == "absences"
-            ],
+            marks=marks_written,
+            absences=absences_written,
             position=position,
         )
 

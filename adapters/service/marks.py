@@ -127,10 +127,15 @@ class MarkUseCases(JournalCore):
                 late=late,
             )
 
-        journal, position = self.change_journal(
-            actor.org_id, year.year_id, student_id, acting, command
+        record, position = self.record_in_journal(
+            actor.org_id,
+            year.year_id,
+            student_id,
+            acting,
+            command,
+            lambda journal: journal.marks[mark_id],
         )
-        return Written(student_id, journal.marks[mark_id], position)
+        return Written(student_id, record, position)
 
     def _change_mark(
         self,

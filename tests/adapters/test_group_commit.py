@@ -413,3 +413,43 @@ def test_a_store_failure_undoes_a_group_that_wrote_one_journal_twice(
     assert mark(app, "s01", value=3).record.value == 3
     assert [m.value for m in stored_marks(app, "s01")] == [4, 3]
     assert verify_store(app).ok
+
+
+def test_a_change_that_fails_after_changing_its_journal_is_rebuilt(imported: Services) -> None:
+    """A command that fails after its journal took an event: the journal is rebuilt from
+    what is stored plus the group's earlier changes (one journal's changes keep no copy)."""
+    app = imported.journal
+    mark(app, "s01", value=4)
+    year = app.year("sght", "2026-2027")
+
+    def half_done() -> Any:
+        def command(journal: Any) -> None:
+            journal.record_mark(
+                mark_id="half-done",
+                subject_id="math",
+                lesson_date=date(2026, 9, 2),
+                work_kind="oral",
+                value=5,
+                rules=year.rules,
+                actor=TEACHER,
+                at=imported.clock.now(),
+                lesson_no=None,
+                comment=None,
+                reason=None,
+                late=False,
+            )
+            raise RuntimeError("after the event")
+
+        return app.change_journal("sght", "2026-2027", "s01", TEACHER, command)
+
+    calls = [lambda: mark(app, "s01", value=5), half_done, lambda: mark(app, "s01", value=3)]
+    with counted_saves(app) as saves:
+        results = grouped(app, calls)
+    assert isinstance(results[1], RuntimeError)
+    assert len(saves) == 1
+    assert [m.value for m in stored_marks(app, "s01")] == [4, 5, 3]
+    journal = app.read_journal(journal_id("sght", "2026-2027", "s01"))
+    assert "half-done" not in journal.marks
+    assert sorted(m.value for m in journal.marks.values()) == [3, 4, 5]
+    assert mark(app, "s01", value=2).record.value == 2
+    assert verify_store(app).ok
