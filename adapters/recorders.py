@@ -29,7 +29,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
-from adapters.sql import _PgCursor
+from adapters.sql import _PgCursor, array_literal
 from adapters.write_gate import gate_for
 
 INLINE = ("delegations", "hash_chain", "record_locator")
@@ -273,7 +273,8 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         self._insert_columns = _text(
             SQL(
                 "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) "
+                "SELECT * FROM unnest(%s::text::{2}[], %s::text::bigint[], %s::text::text[], "
+                "%s::text::bytea[]) "
                 "RETURNING notification_id"
             ).format(schema, table, SQL(self.datastore.originator_id_type))
         )
@@ -340,11 +341,11 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
                 return self.insert_events(stored_events, **kwargs)
         conn, done = bound
         inline = self.writer.inline_of(stored_events, kwargs) if self.writer else None
-        columns = (
-            [s.originator_id for s in stored_events],
-            [s.originator_version for s in stored_events],
-            [s.topic for s in stored_events],
-            [s.state for s in stored_events],
+        columns = (  # array literals (adapters/sql.py): psycopg's list dumper is slow
+            array_literal([s.originator_id for s in stored_events]),
+            array_literal([s.originator_version for s in stored_events]),
+            array_literal([s.topic for s in stored_events]),
+            array_literal([s.state for s in stored_events]),
         )
         with conn.pipeline():
             with conn.cursor() as curs:
