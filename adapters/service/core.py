@@ -384,7 +384,16 @@ class JournalCore(Application[UUID]):
         command: Callable[[A], None],
     ) -> tuple[A, int]:
         """Load (or create) an aggregate, run the command, save; retry on a concurrent change."""
+        copies, position = self._save_with_retries(
+            [aggregate_id],
+            self._loader(aggregate_id, kind, create),
+            lambda found: command(found[aggregate_id]),
+        )
+        return copies[aggregate_id], position
 
+    def _loader(
+        self, aggregate_id: UUID, kind: type[A], create: Callable[[], A] | None
+    ) -> Callable[[], dict[UUID, Any]]:
         def load() -> dict[UUID, Any]:
             aggregate = self._cached(aggregate_id, kind)
             if aggregate is None:
@@ -393,10 +402,7 @@ class JournalCore(Application[UUID]):
                 aggregate = create()
             return {aggregate_id: aggregate}
 
-        copies, position = self._save_with_retries(
-            [aggregate_id], load, lambda found: command(found[aggregate_id])
-        )
-        return copies[aggregate_id], position
+        return load
 
     def change_journals(
         self,
@@ -416,13 +422,7 @@ class JournalCore(Application[UUID]):
             found: dict[UUID, Any] = self._cached_many(list(uuids.values()))
             for student_id, uuid_ in uuids.items():
                 if uuid_ not in found:
-                    found[uuid_] = StudentJournal.open(
-                        org_id=org_id,
-                        year_id=year_id,
-                        student_id=student_id,
-                        actor=actor,
-                        at=self.clock.now(),
-                    )
+                    found[uuid_] = self._opener(org_id, year_id, student_id, actor)()
             return found
 
         if pick is not None:
@@ -557,17 +557,11 @@ class JournalCore(Application[UUID]):
         actor: Actor,
         command: Callable[[StudentJournal], None],
     ) -> tuple[StudentJournal, int]:
-        def create() -> StudentJournal:
-            return StudentJournal.open(
-                org_id=org_id,
-                year_id=year_id,
-                student_id=student_id,
-                actor=actor,
-                at=self.clock.now(),
-            )
-
         return self.change(
-            ids.journal_id(org_id, year_id, student_id), StudentJournal, create, command
+            ids.journal_id(org_id, year_id, student_id),
+            StudentJournal,
+            self._opener(org_id, year_id, student_id, actor),
+            command,
         )
 
     def record_in_journal(
@@ -582,26 +576,23 @@ class JournalCore(Application[UUID]):
         """`change_journal` answering with `pick(journal)` taken right after the command
         (an immutable record) instead of a copy of the whole journal."""
         journal_uuid = ids.journal_id(org_id, year_id, student_id)
-
-        def load() -> dict[UUID, Any]:
-            journal = self._cached(journal_uuid, StudentJournal)
-            if journal is None:
-                journal = StudentJournal.open(
-                    org_id=org_id,
-                    year_id=year_id,
-                    student_id=student_id,
-                    actor=actor,
-                    at=self.clock.now(),
-                )
-            return {journal_uuid: journal}
-
         picked, position = self._save_with_retries(
             [journal_uuid],
-            load,
+            self._loader(
+                journal_uuid, StudentJournal, self._opener(org_id, year_id, student_id, actor)
+            ),
             lambda found: command(found[journal_uuid]),
             lambda found: pick(found[journal_uuid]),
         )
         return picked, position
+
+    def _opener(
+        self, org_id: str, year_id: str, student_id: str, actor: Actor
+    ) -> Callable[[], StudentJournal]:
+        """A student's journal opened on its first write."""
+        return lambda: StudentJournal.open(
+            org_id=org_id, year_id=year_id, student_id=student_id, actor=actor, at=self.clock.now()
+        )
 
     def read(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """A consistent copy of an aggregate as it is now, for reading."""

@@ -7,7 +7,6 @@ stores; `verify_store` after each."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,12 @@ from adapters.clock import Clock
 from adapters.integrity import verify_store
 from adapters.recorders import InlineWriter
 from api.bootstrap import Services
-from domain.actors import Actor
 from domain.ids import journal_id
 from projections.chain import HashChain
+from tests.adapters.writing import record
 from tests.conftest import make_settings
 
-TEACHER = Actor("t1", "teacher", "sght", frozenset({"teacher"}))
-
-
-def mark(app: Any, student_id: str, value: int = 5) -> Any:
-    return app.record_mark(
-        TEACHER,
-        student_id=student_id,
-        subject_id="math",
-        lesson_date=date(2026, 9, 2),
-        work_kind="oral",
-        value=value,
-    )
+mark = record
 
 
 def stream(student_id: str) -> str:

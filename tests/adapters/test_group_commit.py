@@ -22,11 +22,10 @@ from adapters.integrity import verify_store
 from adapters.recorders import IdempotencyClaim, KeyAlreadyUsed
 from adapters.service.core import idempotency_claim
 from api.bootstrap import Services
-from domain.actors import Actor
 from domain.errors import InvalidMark
 from domain.ids import journal_id
+from tests.adapters.writing import TEACHER, record
 
-TEACHER = Actor("t1", "teacher", "sght", frozenset({"teacher"}))
 STUDENTS = ["s01", "s02", "s03", "s04", "s05", "s06"]
 
 
@@ -42,14 +41,7 @@ def mark(
     )
     guarded = session_guard.set(session)
     try:
-        return app.record_mark(
-            TEACHER,
-            student_id=student_id,
-            subject_id="math",
-            lesson_date=date(2026, 9, 2),
-            work_kind="oral",
-            value=value,
-        )
+        return record(app, student_id, value)
     finally:
         session_guard.reset(guarded)
         idempotency_claim.reset(token)

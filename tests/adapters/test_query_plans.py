@@ -7,16 +7,14 @@ grow with the log: a group's news and the chain's stored heads."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import pytest
 
 from api.bootstrap import Services
-from domain.actors import Actor
 from domain.ids import journal_id
+from tests.adapters.writing import record
 
-TEACHER = Actor("t1", "teacher", "sght", frozenset({"teacher"}))
 STUDENTS = [f"s{n:02d}" for n in range(1, 11)]
 
 
@@ -37,20 +35,11 @@ def plan_of(services: Services, sql: str, params: Any) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("store", ["postgres"], indirect=True)
-def test_a_groups_lookups_read_by_index(
-    imported: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_groups_lookups_read_by_index(imported: Services) -> None:
     app = imported.journal
     for value in (5, 4, 3):
         for student_id in STUDENTS:
-            app.record_mark(
-                TEACHER,
-                student_id=student_id,
-                subject_id="math",
-                lesson_date=date(2026, 9, 2),
-                work_kind="oral",
-                value=value,
-            )
+            record(app, student_id, value)
     with imported.db.transaction() as cur:
         cur.execute("ANALYZE")
     streams = [journal_id("sght", "2026-2027", s) for s in STUDENTS]
