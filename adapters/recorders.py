@@ -83,7 +83,6 @@ class Inline:
     hashes: Sequence[str] | None = None
     # The streams' new chain heads, remembered once the transaction has committed.
     heads: dict[str, Any] = field(default_factory=dict)
-    remember: Callable[[Mapping[str, Any]], None] | None = None
 
 
 class CommittedHeads:
@@ -108,10 +107,6 @@ class CommittedHeads:
                 self._heads.move_to_end(stream)
             while len(self._heads) > self.size:
                 self._heads.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._heads.clear()
 
 
 class InlineWriter:
@@ -138,7 +133,6 @@ class InlineWriter:
             inline.heads = self.chain.apply_batch(
                 cur, list(zip(stored, ids, strict=True)), self.heads
             )
-            inline.remember = self.heads.remember
         else:
             self.chain.record_checked(cur, stored, ids, inline.hashes)
         for index in self.indexes:
@@ -174,12 +168,10 @@ class InlineWriter:
             (ids[-1], *names, ids[-1]),
         )
 
-    @staticmethod
-    def committed(inline: Inline, ids: Sequence[int]) -> None:
+    def committed(self, inline: Inline, ids: Sequence[int]) -> None:
         """After the commit: the claim is stored, later saves of the request skip it; the
         chain heads are known as stored."""
-        if inline.remember is not None:
-            inline.remember(inline.heads)
+        self.heads.remember(inline.heads)
         for claim, places in inline.claims:
             claim.stored = True
             claim.positions.extend(ids[i] for i in places)
@@ -234,8 +226,8 @@ class SQLiteJournalRecorder(SQLiteApplicationRecorder):
         with self.unit(()):  # the write gate (already held inside a change's unit)
             ids = super().insert_events(stored_events, **kwargs)
         inline: Inline | None = kwargs.get("inline")
-        if inline is not None and ids:
-            InlineWriter.committed(inline, ids)
+        if inline is not None and ids and self.writer is not None:
+            self.writer.committed(inline, ids)
         return ids
 
 
@@ -307,8 +299,9 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
                 yield
             finally:
                 _unit.reset(token)
-        for inline, ids in done:  # committed
-            InlineWriter.committed(inline, ids)
+        if self.writer is not None:
+            for inline, ids in done:  # committed
+                self.writer.committed(inline, ids)
 
     def select_after(self, heads: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
         """Events of several streams newer than the given versions, in one query."""

@@ -193,9 +193,7 @@ def _element(value: Any) -> str:
     if kind is int:
         return str(value)
     if kind is str:
-        if "\x00" in value:  # PostgreSQL text cannot hold NUL (as _scrub)
-            value = value.replace("\x00", "\ufffd")
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + _scrub(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
     if value is None:
         return "NULL"
     if kind is bytes or kind is memoryview or kind is bytearray:

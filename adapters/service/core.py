@@ -425,19 +425,16 @@ class JournalCore(Application[UUID]):
                     found[uuid_] = self._opener(org_id, year_id, student_id, actor)()
             return found
 
-        if pick is not None:
-            return self._save_with_retries(
-                list(uuids.values()),
-                load,
-                lambda found: command({s: found[u] for s, u in uuids.items()}),
-                lambda found: pick({s: found[u] for s, u in uuids.items()}),
-            )
-        copies, position = self._save_with_retries(
+        def by_student(found: dict[UUID, Any]) -> dict[str, Any]:
+            return {s: found[u] for s, u in uuids.items()}
+
+        answer, position = self._save_with_retries(
             list(uuids.values()),
             load,
-            lambda found: command({s: found[u] for s, u in uuids.items()}),
+            lambda found: command(by_student(found)),
+            (lambda found: pick(by_student(found))) if pick is not None else None,
         )
-        return {s: copies[u] for s, u in uuids.items()}, position
+        return (answer if pick is not None else by_student(answer)), position
 
     def _save_with_retries(
         self,
