@@ -178,6 +178,9 @@ def _serve(settings: Settings, host: str, port: int, count: int) -> None:
         workers=count,
         log_config=None,
         proxy_headers=False,
+        # Each worker accepts one waiting connection per turn, so a burst is shared among
+        # them instead of taken whole by the first one awake (api/fair_accept.py).
+        loop="api.fair_accept:new_loop",
     )
     # uvicorn binds the shared socket with proto 0; accepted connections inherit it and asyncio
     # enables TCP_NODELAY only when proto is IPPROTO_TCP, so Nagle plus delayed ACK would add

@@ -190,6 +190,43 @@ def test_two_workers_answer_fast_and_stop_on_sigterm(server: Server) -> None:
         assert not Path(f"/proc/{pid}").exists() or "Z" in _state(pid), f"worker {pid} left"
 
 
+def test_a_burst_of_connections_is_shared_by_the_workers(server: Server) -> None:
+    """Sixteen clients connect at once (a class of teachers at 8:30, `make bench`'s wrk):
+    each worker takes its share (api/fair_accept.py). asyncio's own loop let the first worker
+    awake accept the whole queue: 16 of 16 on one worker in about half the runs."""
+    deadline = time.monotonic() + 30
+    while len(server.workers()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = server.workers()
+    assert len(workers) == 2, f"children of the supervisor: {workers}\n{server.output()}"
+    # Both serving (started up and listening) before the burst.
+    answered: set[int | None] = set()
+    while len(answered - {None}) < 2 and time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
+            c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert c.recv(100).startswith(b"HTTP/1.1 200")
+            inode = server_socket_inode(server.port, c.getsockname()[1])
+            answered.add(owner_of(inode, workers) if inode else None)
+    conns = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(16)]
+    try:
+        for c in conns:
+            c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        for c in conns:
+            assert c.recv(100).startswith(b"HTTP/1.1 200")
+        owners = [
+            owner_of(inode, workers)
+            if (inode := server_socket_inode(server.port, c.getsockname()[1]))
+            else None
+            for c in conns
+        ]
+    finally:
+        for c in conns:
+            c.close()
+    shares = sorted(owners.count(pid) for pid in workers)
+    assert sum(shares) == 16, f"owners: {owners}"
+    assert shares[0] >= 4, f"connections per worker: {shares}"
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_text(errors="replace").replace("\0", " ")
