@@ -109,6 +109,18 @@ class CommittedHeads:
                 self._heads.popitem(last=False)
 
 
+@dataclass
+class _KnownHeads:
+    """The heads read in the writing transaction first, then those remembered."""
+
+    stored: Mapping[str, Any]
+    remembered: CommittedHeads
+
+    def get(self, stream: str, /) -> Any:
+        head = self.stored.get(stream)
+        return head if head is not None else self.remembered.get(stream)
+
+
 class InlineWriter:
     """Writes the inline indexes for one saved batch, on the recorder's own cursor."""
 
@@ -127,12 +139,19 @@ class InlineWriter:
         return Inline([self.decode(s) for s in stored])
 
     def write(
-        self, cur: Any, stored: Sequence[StoredEvent], ids: Sequence[int], inline: Inline
+        self,
+        cur: Any,
+        stored: Sequence[StoredEvent],
+        ids: Sequence[int],
+        inline: Inline,
+        stored_heads: Mapping[str, Any] | None = None,
     ) -> None:
+        """`stored_heads`: the streams' newest heads as read in this transaction under
+        their locks; with the heads this process committed, a head that is exactly the
+        predecessor of the batch spares a read of the stored one."""
         if inline.hashes is None:
-            inline.heads = self.chain.apply_batch(
-                cur, list(zip(stored, ids, strict=True)), self.heads
-            )
+            known: Any = _KnownHeads(stored_heads, self.heads) if stored_heads else self.heads
+            inline.heads = self.chain.apply_batch(cur, list(zip(stored, ids, strict=True)), known)
         else:
             self.chain.record_checked(cur, stored, ids, inline.hashes)
         for index in self.indexes:
@@ -270,6 +289,13 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
                 "RETURNING notification_id"
             ).format(schema, table, SQL(self.datastore.originator_id_type))
         )
+        # Each stream's newest chain head as stored (read under the stream's lock, so it is
+        # the predecessor of what the unit inserts).
+        self._stored_heads = (
+            "SELECT h.stream_id, h.version, h.hash, h.org_id FROM unnest(%s::text[]) AS w(s) "
+            "CROSS JOIN LATERAL (SELECT * FROM event_hashes x WHERE x.stream_id = w.s "
+            "ORDER BY x.version DESC LIMIT 1) AS h"
+        )
         # One statement: the sorted keys are locked one after another, in that order.
         self._stream_locks = (
             "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT unnest(%s::int[]) AS k "
@@ -281,26 +307,35 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         """A whole change (read the streams' news, decide, insert) in one transaction that
         first takes the streams' advisory locks, in one order: writers of the same journals,
         in any process, queue here instead of failing on the version check (ADR 13). The
-        commit happens when the block ends; nested units join the outer one."""
+        commit happens when the block ends; nested units join the outer one.
+
+        The transaction runs in one pipeline, so a group costs three round trips: its
+        `BEGIN`, settings, locks and the streams' stored chain heads travel with the news
+        query (the first statement whose rows are read); the events-table lock with the
+        insert; the inline rows with the `COMMIT` (ADR 17)."""
         if _unit.get() is not None:
             yield
             return
         keys = sorted({stream_lock_key(s) for s in streams})
-        with self.datastore.get_connection() as conn, conn.transaction():
-            with conn.pipeline(), conn.cursor() as curs:
-                # Our tables live in the same schema as the library's qualified ones.
-                curs.execute(self._search_path, prepare=True)
-                curs.execute(self._timeout_statement, prepare=True)
-                if keys:
-                    curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
-            done: list[tuple[Inline, Sequence[int]]] = []
-            token = _unit.set((conn, done))
+        with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
+            curs = conn.cursor()
+            # Our tables live in the same schema as the library's qualified ones.
+            curs.execute(self._search_path, prepare=True)
+            curs.execute(self._timeout_statement, prepare=True)
+            heads = None
+            if keys:
+                curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
+                if self.writer is not None:
+                    heads = conn.cursor(row_factory=tuple_row)
+                    heads.execute(self._stored_heads, ([str(s) for s in streams],), prepare=True)
+            bound = _Bound(conn, [], heads)
+            token = _unit.set(bound)
             try:
                 yield
             finally:
                 _unit.reset(token)
         if self.writer is not None:
-            for inline, ids in done:  # committed
+            for inline, ids in bound.done:  # committed
                 self.writer.committed(inline, ids)
 
     def select_after(self, heads: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
@@ -309,7 +344,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             return []
         bound = _unit.get()
         with contextlib.ExitStack() as stack:
-            conn = bound[0] if bound else stack.enter_context(self.datastore.get_connection())
+            conn = bound.conn if bound else stack.enter_context(self.datastore.get_connection())
             curs = stack.enter_context(conn.cursor())
             curs.execute(
                 self._select_after,
@@ -332,7 +367,6 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         if bound is None:  # a save of its own: the same, in a unit without stream locks
             with self.unit(()):
                 return self.insert_events(stored_events, **kwargs)
-        conn, done = bound
         inline = self.writer.inline_of(stored_events, kwargs) if self.writer else None
         columns = (  # array literals (adapters/sql.py): psycopg's list dumper is slow
             array_literal([s.originator_id for s in stored_events]),
@@ -340,17 +374,35 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             array_literal([s.topic for s in stored_events]),
             array_literal([s.state for s in stored_events]),
         )
-        with conn.pipeline():
-            with conn.cursor() as curs:
-                curs.execute(self._lock_events, prepare=True)
-                curs.execute(self._insert_columns, columns, prepare=True)
-                ids = [int(r["notification_id"]) for r in curs.fetchall()]
-            if inline is not None and self.writer is not None:
-                with conn.cursor(row_factory=tuple_row) as raw:
-                    self.writer.write(_PgCursor(raw), stored_events, ids, inline)
-        if inline is not None:
-            done.append((inline, ids))  # marked committed when the unit commits
+        # In the unit's pipeline: the ids are read (one round trip); the inline rows are
+        # only queued and travel with the COMMIT.
+        with bound.conn.cursor() as curs:
+            curs.execute(self._lock_events, prepare=True)
+            curs.execute(self._insert_columns, columns, prepare=True)
+            ids = [int(r["notification_id"]) for r in curs.fetchall()]
+        if inline is not None and self.writer is not None:
+            with bound.conn.cursor(row_factory=tuple_row) as raw:
+                self.writer.write(_PgCursor(raw), stored_events, ids, inline, bound.stored_heads())
+            bound.done.append((inline, ids))  # marked committed when the unit commits
         return ids
+
+
+@dataclass
+class _Bound:
+    """A PostgreSQL write unit: its connection (in pipeline mode, inside the transaction),
+    the inline rows to mark committed after the commit, and the streams' stored chain heads
+    (a cursor whose rows arrive with the unit's first round trip)."""
+
+    conn: Any
+    done: list[tuple[Inline, Sequence[int]]]
+    heads: Any = None
+    _read: dict[str, Any] | None = None
+
+    def stored_heads(self) -> dict[str, Any]:
+        if self._read is None:
+            rows = self.heads.fetchall() if self.heads is not None else []
+            self._read = {str(r[0]): (int(r[1]), str(r[2]), str(r[3])) for r in rows}
+        return self._read
 
 
 def _text(statement: Any) -> LiteralString:

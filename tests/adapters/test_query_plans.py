@@ -71,3 +71,9 @@ def test_a_groups_lookups_read_by_index(imported: Services) -> None:
     with imported.db.transaction() as cur:
         app.chain._stored_heads(Explaining(cur), {str(s): 1 for s in streams})
     assert heads and ("Seq Scan", "event_hashes") not in heads[0], heads
+
+    # The unit's read of its streams' newest heads (with the news, under their locks).
+    newest = plan_of(
+        imported, recorder._stored_heads.replace("%s", "?"), ([str(s) for s in streams],)
+    )
+    assert ("Seq Scan", "event_hashes") not in newest, newest

@@ -221,10 +221,10 @@ def test_an_exception_inside_the_transaction_leaves_nothing(
         injected: list[int] = []
         write = InlineWriter.write
 
-        def failing_write(self: InlineWriter, cur: Any, stored: Any, ids: Any, inline: Any) -> None:
+        def failing_write(self: InlineWriter, cur: Any, stored: Any, ids: Any, *rest: Any) -> None:
             # The events are inserted and their hashes written, in the same transaction:
             # then it fails, once.
-            write(self, cur, stored, ids, inline)
+            write(self, cur, stored, ids, *rest)
             if not injected:
                 injected.append(ids[-1])
                 raise RuntimeError("injected fault inside the events' transaction")
