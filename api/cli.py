@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -136,62 +136,61 @@ def serve(
     except BackupError as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(1) from None
+    if count > 1:
+        in_use.__exit__(None, None, None)  # each worker holds the store while it serves
+        _serve_workers(settings, host, port, count)  # does not return
     try:
-        _serve(settings, host, port, count)
+        _serve(settings, host, port)
     finally:
         in_use.__exit__(None, None, None)
 
 
-def _serve(settings: Settings, host: str, port: int, count: int) -> None:
-    import socket
-
+def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
+
+    from api.app import served_app
 
     address = f"http://{host}:{port}/"
-    if count == 1:
-        from api.app import served_app
+    app = served_app(settings)
+    # proxy_headers=False: X-Forwarded-For is read only from EJOURNAL_TRUSTED_PROXIES
+    # (api/client_address.py), never from uvicorn's default 127.0.0.1.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False)
+    )
+    original_startup = server.startup
 
-        app = served_app(settings)
-        # proxy_headers=False: X-Forwarded-For is read only from EJOURNAL_TRUSTED_PROXIES
-        # (api/client_address.py), never from uvicorn's default 127.0.0.1.
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False)
-        )
-        original_startup = server.startup
+    async def startup(sockets: Any = None) -> None:
+        await original_startup(sockets=sockets)
+        if server.started:
+            _ready(address, 1)
 
-        async def startup(sockets: Any = None) -> None:
-            await original_startup(sockets=sockets)
-            if server.started:
-                _ready(address, 1)
+    server.startup = startup  # type: ignore[method-assign]
+    server.run()
 
-        server.startup = startup  # type: ignore[method-assign]
-        server.run()
-        return
+
+def _serve_workers(settings: Settings, host: str, port: int, count: int) -> NoReturn:
+    import os
+    import sys
+
+    import uvicorn
+
+    address = f"http://{host}:{port}/"
     # Workers would race to generate var/secret_key and sign tokens with different secrets.
     settings.signing_secret()
-    config = uvicorn.Config(
-        "api.app:served_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=count,
-        log_config=None,
-        proxy_headers=False,
-        # Each worker accepts one waiting connection per turn, so a burst is shared among
-        # them instead of taken whole by the first one awake (api/fair_accept.py).
-        loop="api.fair_accept:new_loop",
-    )
-    # uvicorn binds the shared socket with proto 0; accepted connections inherit it and asyncio
-    # enables TCP_NODELAY only when proto is IPPROTO_TCP, so Nagle plus delayed ACK would add
-    # ~40 ms to every keep-alive request after the first (uvicorn issue #3149). Re-wrap the
-    # bound descriptor as a TCP socket; the workers receive it with that proto.
+    config = uvicorn.Config("api.app:served_app", host=host, port=port, workers=count)
+    # The listening socket, bound here (a port in use is told now, before any worker starts);
+    # connections wait in its queue while the workers start.
     bound = config.bind_socket()
-    sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
-    sock.set_inheritable(True)
-    # The socket is listening: connections wait in its queue while the workers start.
+    bound.set_inheritable(True)
     _ready(address, count)
-    Multiprocess(config, sockets=[sock]).run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # This process becomes the supervisor (api/supervisor.py): the same process id, none of
+    # what this one loaded (60 MB). The store is held by each worker while it serves.
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "api.supervisor", str(bound.fileno()), str(count), host, str(port)],
+    )
 
 
 def _ready(address: str, count: int) -> None:

@@ -231,9 +231,7 @@ class Server:
         raise RuntimeError(f"no /health in {timeout} s:\n{self.output()}")
 
     def workers(self) -> list[int]:
-        return [
-            p for p in process_tree(self.proc.pid)[1:] if "multiprocessing.spawn" in _cmdline(p)
-        ]
+        return [p for p in process_tree(self.proc.pid)[1:] if "api.worker" in _cmdline(p)]
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -1,7 +1,7 @@
 """Real `ejournal` processes for tests: the CLI, and `serve` in its own process group.
 
-The server is started with `start_new_session=True`, so its process group holds the supervisor,
-its workers and multiprocessing's helper, and nothing else: `kill_9` and `stop` signal that group
+The server is started with `start_new_session=True`, so its process group holds the supervisor
+and its workers, and nothing else: `kill_9` and `stop` signal that group
 only. The supervisor is reaped only after the whole group is gone, so its pid (the group id)
 cannot be reused by an unrelated process while we may still signal the group.
 """

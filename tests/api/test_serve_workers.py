@@ -17,8 +17,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from adapters.backup import BackupError, _store_lock
+from adapters.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EJOURNAL = Path(sys.executable).parent / "ejournal"
@@ -84,8 +88,8 @@ class Server:
         return self.log.read_text(errors="replace")[-4000:]
 
     def workers(self) -> list[int]:
-        """uvicorn's worker processes (multiprocessing also starts a resource tracker)."""
-        return [pid for pid in children(self.proc.pid) if "multiprocessing.spawn" in _cmdline(pid)]
+        """The worker processes (api/worker.py) under the supervisor."""
+        return [pid for pid in children(self.proc.pid) if "api.worker" in _cmdline(pid)]
 
 
 @pytest.fixture
@@ -281,3 +285,82 @@ def test_a_server_process_tunes_its_garbage_collector(tmp_path: Path) -> None:
         check=True,
     )
     assert out.stdout.strip().splitlines()[-1] == "True True", out.stdout + out.stderr
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _wait_for(predicate: Any, seconds: float, what: str, server: Server) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what} not within {seconds} s\n{server.output()}"
+        time.sleep(0.05)
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path}/x.db", var_dir=tmp_path)
+
+
+def test_the_supervisor_is_small_replaces_a_lost_worker_and_leaves_no_orphan(
+    server: Server, tmp_path: Path
+) -> None:
+    """api/supervisor.py: the standard library only (the workers count against issue 10's
+    300 MB, the supervisor should not), no helper process besides the workers; a worker
+    killed is replaced; the workers hold the store (restore refuses); and when the supervisor
+    itself is killed, its workers stop instead of serving on as orphans."""
+    _wait_for(lambda: len(server.workers()) == 2, 30, "two workers", server)
+    assert children(server.proc.pid) == server.workers()  # nothing else, no resource tracker
+    assert _rss_kb(server.proc.pid) < 25 * 1024, f"supervisor RSS {_rss_kb(server.proc.pid)} kB"
+
+    with (
+        pytest.raises(BackupError, match="используется работающим сервером"),
+        _store_lock(_settings(tmp_path), exclusive=True),
+    ):
+        pass
+
+    first = server.workers()[0]
+    os.kill(first, signal.SIGKILL)
+    _wait_for(
+        lambda: len(server.workers()) == 2 and first not in server.workers(),
+        60,
+        "a new worker in place of the killed one",
+        server,
+    )
+    for _ in range(20):  # every connection is answered (the new worker serves too)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/health")
+        assert conn.getresponse().status == 200
+        conn.close()
+
+    workers = server.workers()
+    server.proc.kill()  # the supervisor alone
+    server.proc.wait()
+    _wait_for(lambda: all(_state(pid) == "Z" for pid in workers), 30, "the workers' exit", server)
+
+
+def test_a_worker_that_cannot_take_the_store_stops_the_server(
+    server: Server, tmp_path: Path
+) -> None:
+    """A restore that takes the store while no worker holds it (both lost at once): the new
+    workers cannot serve, and the supervisor stops with their exit code (3) instead of
+    starting them again and again."""
+    _wait_for(lambda: len(server.workers()) == 2, 30, "two workers", server)
+    for pid in server.workers():
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:  # the restore's lock, as soon as the killed workers' locks are gone
+        try:
+            restoring = _store_lock(_settings(tmp_path), exclusive=True)
+            restoring.__enter__()
+            break
+        except BackupError:
+            assert time.monotonic() < deadline, "the killed workers still hold the store"
+    try:
+        assert server.proc.wait(timeout=60) == 3, server.output()
+        assert "восстанавливается" in server.output()
+    finally:
+        restoring.__exit__(None, None, None)
