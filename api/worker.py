@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 import time
+from typing import Any
 
 
 def _stop_when_orphaned(supervisor: int) -> None:
@@ -37,23 +38,28 @@ def main(argv: list[str]) -> int:
     except BackupError as e:
         print(f"ejournal: {e}", file=sys.stderr, flush=True)
         return 3  # the supervisor stops: it would fail again at once
-    # (Its own process id, not the parent found now: the supervisor may be gone already.)
+    # The supervisor as it named itself, not the parent found now (it may be gone already).
     threading.Thread(target=_stop_when_orphaned, args=(supervisor,), daemon=True).start()
     try:
-        config = uvicorn.Config(
-            "api.app:served_app",
-            factory=True,
-            host=host,
-            port=port,
-            log_config=None,
-            # X-Forwarded-For is read only from EJOURNAL_TRUSTED_PROXIES (api/client_address.py).
-            proxy_headers=False,
-            loop="api.fair_accept:new_loop",
-        )
-        uvicorn.Server(config).run(sockets=[sock])
+        uvicorn.Server(config(host, port)).run(sockets=[sock])
     finally:
         held.__exit__(None, None, None)
     return 0
+
+
+def config(host: str, port: int) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        "api.app:served_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        # X-Forwarded-For is read only from EJOURNAL_TRUSTED_PROXIES (api/client_address.py).
+        proxy_headers=False,
+        loop="api.fair_accept:new_loop",
+    )
 
 
 if __name__ == "__main__":
