@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -129,6 +131,48 @@ class Caller:
             session_guard.reset(token)
         if guard.valid is None:
             _check_bearer_session(self.services, claims)
+        return result
+
+    async def call_async(self, work: Callable[[Actor], T]) -> T:
+        """`work(actor)` on the journal's committer thread (adapters/service/core.py,
+        `Committer`), with the session checked as `call` does; the event loop awaits it."""
+        actor, claims = self._admitted
+        guard = None
+        if not self._checked:
+            guard = SessionGuard(claims.org_id, claims.person_id, claims.jti, claims.epoch)
+            token = session_guard.set(guard)
+        try:
+            context = contextvars.copy_context()
+        finally:
+            if guard is not None:
+                session_guard.reset(token)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def settle(result: Any, error: Any) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        def done(result: Any, error: Any) -> None:
+            loop.call_soon_threadsafe(settle, result, error)
+
+        self.services.journal.committer.submit(lambda: work(actor), context, done)
+        if guard is None:
+            return await future
+        try:
+            result = await future
+        except SessionEnded:
+            raise Unauthenticated(SESSION_ENDED) from None
+        except Exception:
+            if guard.valid is None and not await run_in_threadpool(self._session_valid):
+                raise Unauthenticated(SESSION_ENDED) from None
+            raise
+        if guard.valid is None:
+            await run_in_threadpool(_check_bearer_session, self.services, claims)
         return result
 
     def _session_valid(self) -> bool:

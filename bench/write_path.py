@@ -231,7 +231,9 @@ class Server:
         raise RuntimeError(f"no /health in {timeout} s:\n{self.output()}")
 
     def workers(self) -> list[int]:
-        return [p for p in process_tree(self.proc.pid)[1:] if "api.worker" in _cmdline(p)]
+        # ejournal's workers (api/worker.py); the trivial app's (uvicorn's multiprocessing)
+        marks = ("api.worker", "multiprocessing.spawn")
+        return [p for p in process_tree(self.proc.pid)[1:] if any(m in _cmdline(p) for m in marks)]
 
     def stop(self) -> None:
         if self.proc.poll() is None:

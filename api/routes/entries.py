@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from adapters.service.entries import AbsenceEntry, EntriesWritten, MarkEntry
 from api.deps import BEARER, Calling
@@ -55,13 +54,10 @@ async def record_entries(caller: Calling, body: EntriesIn) -> Response:
             absences=absences,
         )
 
-    def run() -> bytes:
-        w = caller.call(record)
-        out = EntriesOut(
-            marks=[MarkOut.of(s, m, w.position) for s, m in w.marks],
-            absences=[AbsenceOut.of(s, a, w.position) for s, a in w.absences],
-            position=w.position,
-        )
-        return out.model_dump_json().encode()
-
-    return json_answer(await run_in_threadpool(run), 201)
+    w = await caller.call_async(record)
+    out = EntriesOut(
+        marks=[MarkOut.of(s, m, w.position) for s, m in w.marks],
+        absences=[AbsenceOut.of(s, a, w.position) for s, a in w.absences],
+        position=w.position,
+    )
+    return json_answer(out.model_dump_json().encode(), 201)

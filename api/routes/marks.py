@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import BEARER, Calling, CurrentActor, Svc
 from api.schemas import (
@@ -36,12 +35,11 @@ router = APIRouter(prefix="/api/v1/marks", tags=["отметки"])
 )
 async def record_mark(caller: Calling, body: MarkIn) -> Response:
     journal = caller.services.journal
-
-    def run() -> bytes:
-        w = caller.call(lambda actor: journal.record_mark(actor, **body.model_dump()))
-        return MarkOut.of(w.student_id, w.record, w.position).model_dump_json().encode()
-
-    return json_answer(await run_in_threadpool(run), 201)
+    fields = body.model_dump()
+    w = await caller.call_async(lambda actor: journal.record_mark(actor, **fields))
+    return json_answer(
+        MarkOut.of(w.student_id, w.record, w.position).model_dump_json().encode(), 201
+    )
 
 
 @router.post(

@@ -228,7 +228,9 @@ def test_a_burst_of_connections_is_shared_by_the_workers(server: Server) -> None
             c.close()
     shares = sorted(owners.count(pid) for pid in workers)
     assert sum(shares) == 16, f"owners: {owners}"
-    assert shares[0] >= 4, f"connections per worker: {shares}"
+    # Not an even split: when both workers share a core with the client, the one running
+    # takes several (seen from 8/8 to 2/14); asyncio's own loop gave one worker all 16.
+    assert shares[0] >= 1, f"connections per worker: {shares}"
 
 
 def _cmdline(pid: int) -> str:
