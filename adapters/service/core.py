@@ -815,10 +815,10 @@ class _Change:
 class _Working:
     """A group's aggregates while its changes run, in arrival order: the live object of each
     id (None: neither stored nor created yet) and which of them are stored (cached, changed
-    in place). A change of one aggregate copies nothing ahead: if it fails before changing
-    it, it is as it was; if after, it is rebuilt (the stored events, then those of earlier
-    changes of the group). A change of several keeps copies to fall back on. A group that
-    fails has its aggregates evicted, read as stored when next loaded."""
+    in place). A change copies nothing ahead: an aggregate it had not changed when it failed
+    is as it was; one it had changed is rebuilt (the stored events, then those of earlier
+    changes of the group). A group that fails has its aggregates evicted, read as stored
+    when next loaded."""
 
     def __init__(self, core: JournalCore, fresh: dict[UUID, Any], streams: list[UUID]) -> None:
         self.core = core
@@ -836,10 +836,9 @@ class _Working:
             for u in change.aggregate_ids
             if (a := self.live[u]) is not None
         }
-        # A change of several aggregates (a lesson's entries) may fail after changing some:
-        # their copies are kept to fall back on. One aggregate's commands check before they
-        # change anything, so a failure rarely needs the rebuild.
-        saved = {u: self._copy(self.live[u]) for u in before} if len(before) > 1 else {}
+        # No copies ahead: an aggregate the change has changed when it fails is rebuilt (one
+        # journal's commands check before they change anything, so that is rare; a lesson's
+        # entries refused midway rebuild the journals they reached, read from the store).
         view = _group_view.set(self.live)
         try:
             found = change.load()
@@ -851,7 +850,7 @@ class _Working:
                 aggregate = self.live[u]
                 if aggregate.version != version or len(aggregate.pending_events) != pending:
                     earlier = aggregate.pending_events[:pending]
-                    self._put(u, saved[u] if u in saved else self._rebuilt(u, earlier))
+                    self._put(u, self._rebuilt(u, earlier))
             if isinstance(error, STORE_ERRORS):  # the transaction is lost: the whole group
                 raise
             change.fail(error)
@@ -901,14 +900,6 @@ class _Working:
         and read as stored when next loaded."""
         for u in self.order:
             self.core._evict(u)
-
-    @staticmethod
-    def _copy(aggregate: Any) -> Any:
-        """A copy to fall back on: containers copied (records are never changed in place),
-        the pending events the same objects in a list of its own."""
-        clone = read_copy(aggregate)
-        clone._pending_events = list(aggregate.pending_events)
-        return clone
 
     def _put(self, u: UUID, aggregate: Any) -> None:
         self.live[u] = aggregate

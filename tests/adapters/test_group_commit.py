@@ -445,3 +445,55 @@ def test_a_change_that_fails_after_changing_its_journal_is_rebuilt(imported: Ser
     assert sorted(m.value for m in journal.marks.values()) == [3, 4, 5]
     assert mark(app, "s01", value=2).record.value == 2
     assert verify_store(app).ok
+
+
+def test_a_change_of_several_journals_that_fails_midway_leaves_each_as_found(
+    imported: Services,
+) -> None:
+    """A lesson's entries that fail after changing some journals (one failing item among
+    several): each journal it changed is rebuilt from what is stored plus the group's earlier
+    changes; a journal it never reached, opened by an earlier change of the group, stays as
+    that change left it. No copies are kept ahead."""
+    app = imported.journal
+    mark(app, "s01", value=4)
+    year = app.year("sght", "2026-2027")
+
+    def entries() -> Any:
+        def command(journals: dict[str, Any]) -> None:
+            for student_id in ("s01", "s02"):
+                journals[student_id].record_mark(
+                    mark_id=f"half-{student_id}",
+                    subject_id="math",
+                    lesson_date=date(2026, 9, 2),
+                    work_kind="oral",
+                    value=5,
+                    rules=year.rules,
+                    actor=TEACHER,
+                    at=imported.clock.now(),
+                    lesson_no=None,
+                    comment=None,
+                    reason=None,
+                    late=False,
+                )
+            raise InvalidMark("the third item")
+
+        return app.change_journals("sght", "2026-2027", ["s01", "s02", "s03"], TEACHER, command)
+
+    calls = [
+        lambda: mark(app, "s01", value=5),
+        lambda: mark(app, "s03", value=2),  # s03 opened by this earlier change
+        entries,
+        lambda: mark(app, "s02", value=3),
+    ]
+    with counted_saves(app) as saves:
+        results = grouped(app, calls)
+    assert isinstance(results[2], InvalidMark)
+    assert len(saves) == 1
+    expected = {"s01": [4, 5], "s02": [3], "s03": [2]}
+    for student_id, values in expected.items():
+        assert [m.value for m in stored_marks(app, student_id)] == values
+        journal = app.read_journal(journal_id("sght", "2026-2027", student_id))
+        assert f"half-{student_id}" not in journal.marks
+        assert sorted(m.value for m in journal.marks.values()) == sorted(values)
+    assert mark(app, "s02", value=2).record.value == 2
+    assert verify_store(app).ok
