@@ -407,6 +407,20 @@ def test_a_store_failure_undoes_a_group_that_wrote_one_journal_twice(
     assert verify_store(app).ok
 
 
+def oral_five(journal: Any, mark_id: str, year: Any, services: Services) -> None:
+    """The domain command itself (no use case around it): a 5 for oral work in math."""
+    journal.record_mark(
+        mark_id=mark_id,
+        subject_id="math",
+        lesson_date=date(2026, 9, 2),
+        work_kind="oral",
+        value=5,
+        rules=year.rules,
+        actor=TEACHER,
+        at=services.clock.now(),
+    )
+
+
 def test_a_change_that_fails_after_changing_its_journal_is_rebuilt(imported: Services) -> None:
     """A command that fails after its journal took an event: the journal is rebuilt from
     what is stored plus the group's earlier changes (one journal's changes keep no copy)."""
@@ -416,20 +430,7 @@ def test_a_change_that_fails_after_changing_its_journal_is_rebuilt(imported: Ser
 
     def half_done() -> Any:
         def command(journal: Any) -> None:
-            journal.record_mark(
-                mark_id="half-done",
-                subject_id="math",
-                lesson_date=date(2026, 9, 2),
-                work_kind="oral",
-                value=5,
-                rules=year.rules,
-                actor=TEACHER,
-                at=imported.clock.now(),
-                lesson_no=None,
-                comment=None,
-                reason=None,
-                late=False,
-            )
+            oral_five(journal, "half-done", year, imported)
             raise RuntimeError("after the event")
 
         return app.change_journal("sght", "2026-2027", "s01", TEACHER, command)
@@ -461,20 +462,7 @@ def test_a_change_of_several_journals_that_fails_midway_leaves_each_as_found(
     def entries() -> Any:
         def command(journals: dict[str, Any]) -> None:
             for student_id in ("s01", "s02"):
-                journals[student_id].record_mark(
-                    mark_id=f"half-{student_id}",
-                    subject_id="math",
-                    lesson_date=date(2026, 9, 2),
-                    work_kind="oral",
-                    value=5,
-                    rules=year.rules,
-                    actor=TEACHER,
-                    at=imported.clock.now(),
-                    lesson_no=None,
-                    comment=None,
-                    reason=None,
-                    late=False,
-                )
+                oral_five(journals[student_id], f"half-{student_id}", year, imported)
             raise InvalidMark("the third item")
 
         return app.change_journals("sght", "2026-2027", ["s01", "s02", "s03"], TEACHER, command)
