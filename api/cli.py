@@ -177,10 +177,16 @@ def _serve_workers(settings: Settings, host: str, port: int, count: int) -> NoRe
     address = f"http://{host}:{port}/"
     # Workers would race to generate var/secret_key and sign tokens with different secrets.
     settings.signing_secret()
-    config = uvicorn.Config("api.app:served_app", host=host, port=port, workers=count)
+    config = uvicorn.Config(
+        "api.app:served_app", host=host, port=port, workers=count, log_config=None
+    )
     # The listening socket, bound here (a port in use is told now, before any worker starts);
     # connections wait in its queue while the workers start.
-    bound = config.bind_socket()
+    try:
+        bound = config.bind_socket()
+    except SystemExit:  # uvicorn has printed the system's reason
+        console.print(f"[red]Не удалось занять адрес {host}:{port} (см. причину выше)[/red]")
+        raise typer.Exit(1) from None
     bound.set_inheritable(True)
     _ready(address, count)
     sys.stdout.flush()

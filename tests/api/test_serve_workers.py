@@ -366,3 +366,25 @@ def test_a_worker_that_cannot_take_the_store_stops_the_server(
         assert "восстанавливается" in server.output()
     finally:
         restoring.__exit__(None, None, None)
+
+
+def test_a_port_in_use_is_told_before_any_worker_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
+        env.update(
+            EJOURNAL_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", EJOURNAL_VAR_DIR=str(tmp_path)
+        )
+        done = subprocess.run(
+            [str(EJOURNAL), "serve", "--workers", "2", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"Не удалось занять адрес 127.0.0.1:{port}" in " ".join(done.stderr.split())
+    assert "Журнал работает" not in done.stdout + done.stderr
