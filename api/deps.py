@@ -95,15 +95,15 @@ def _admit(request: Request, claims: TokenClaims) -> Actor:
 
 
 class Caller:
-    """The caller of a route that does all its work in one worker thread (the busiest write
-    routes). With a bearer token, what needs no store — its signature and expiry, the access
-    table — is checked before the body; the session as stored (account active, token epoch,
-    not revoked) is checked by the group commit that stores the request's change, for all
-    the changes of the group in one query (ADR 17), instead of one lookup per request. A
-    request that ends without a group commit having checked it (no change, or an error before
-    one) looks its session up itself, so every answer to an ended session is still 401 (a
-    malformed body is told 422 first). A page's cookie is checked whole before the body, as
-    `authenticate` does."""
+    """The caller of a route that does all its work on the journal's committer thread (the
+    busiest write routes). With a bearer token, what needs no store — its signature and
+    expiry, the access table — is checked before the body; the session as stored (account
+    active, token epoch, not revoked) is checked by the group commit that stores the
+    request's change, for all the changes of the group in one query (ADR 17), instead of one
+    lookup per request. A request that ends without a group commit having checked it (no
+    change, or an error before one) looks its session up itself, so every answer to an
+    ended session is still 401 (a malformed body is told 422 first). A page's cookie is
+    checked whole before the body, as `authenticate` does."""
 
     def __init__(
         self, services: Services, admitted: tuple[Actor, TokenClaims], *, checked: bool = False
@@ -112,30 +112,9 @@ class Caller:
         self._admitted = admitted
         self._checked = checked
 
-    def call(self, work: Callable[[Actor], T]) -> T:
-        """`work(actor)`, in the worker thread, with the session checked as said above."""
-        actor, claims = self._admitted
-        if self._checked:
-            return work(actor)
-        guard = SessionGuard(claims.org_id, claims.person_id, claims.jti, claims.epoch)
-        token = session_guard.set(guard)
-        try:
-            result = work(actor)
-        except SessionEnded:
-            raise Unauthenticated(SESSION_ENDED) from None
-        except Exception:
-            if guard.valid is None and not self._session_valid():
-                raise Unauthenticated(SESSION_ENDED) from None
-            raise
-        finally:
-            session_guard.reset(token)
-        if guard.valid is None:
-            _check_bearer_session(self.services, claims)
-        return result
-
-    async def call_async(self, work: Callable[[Actor], T]) -> T:
+    async def call(self, work: Callable[[Actor], T]) -> T:
         """`work(actor)` on the journal's committer thread (adapters/service/core.py,
-        `Committer`), with the session checked as `call` does; the event loop awaits it."""
+        `Committer`), with the session checked as said above; the event loop awaits it."""
         actor, claims = self._admitted
         guard = None
         if not self._checked:
@@ -234,6 +213,6 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-# For routes that run their work in one worker thread through `caller.call`.
+# For routes that run their work on the committer thread through `caller.call`.
 Calling = Annotated[Caller, Depends(caller)]
 Session = Annotated[tuple[Actor, TokenClaims], Depends(authenticate)]

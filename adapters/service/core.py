@@ -454,9 +454,11 @@ class JournalCore(Application[UUID]):
     ) -> tuple[Any, int]:
         """The write path every change goes through (ADR 13, ADR 17).
 
-        The change waits for the next group commit: whichever waiting request takes the
-        commit lock first runs every waiting change in one write unit (the streams' locks,
-        their news, each command in arrival order, one save) and hands each its answer.
+        The change waits for the next group commit, which runs every waiting change in one
+        write unit (the streams' locks, their news, each command in arrival order, one save)
+        and hands each its answer: on the committer thread, a call parks until its group has
+        run (`Committer`); from a thread of its own, whichever waiting thread takes the
+        commit lock runs the group (`_lead_or_wait`).
         Changes of one group may write the same aggregates: each sees those before it.
         Writers work on the cached objects themselves (no deep copy); a change that fails
         leaves them as it found them, so the cache never lies (`_Working`). The answer is
@@ -468,10 +470,16 @@ class JournalCore(Application[UUID]):
         hub = self.committer.hub
         if hub is not None and getcurrent().parent is hub:  # a call the committer runs
             hub.switch(change)  # parked; back when its group has run the change
-            if change.error is not None:
-                raise change.error
-            self.written()
-            return change.copies, change.position
+        else:
+            self._lead_or_wait(change)
+        if change.error is not None:
+            raise change.error
+        self.written()
+        return change.copies, change.position
+
+    def _lead_or_wait(self, change: _Change) -> None:
+        """A change from a thread of its own: queued; whichever waiting thread takes the
+        commit lock runs the group."""
         with self._waiting_lock:
             self._waiting.append(change)
         while not change.done:
@@ -487,10 +495,6 @@ class JournalCore(Application[UUID]):
                     for other in group:
                         if not other.done:
                             other.fail(error if other is change else _own(error))
-        if change.error is not None:
-            raise change.error
-        self.written()
-        return change.copies, change.position
 
     def _commit_group(self, group: list[_Change]) -> None:
         """Run the changes of a group and save them in one transaction; a change whose load
@@ -772,7 +776,9 @@ class Committer:
                     parked.append((task, out, done))
                     return
                 error = RuntimeError(f"a committer call switched with {type(out).__name__}")
-                task.throw(error)  # (ends it)
+                # Ends it; the error it dies of is raised here, in its parent: kept, not raised.
+                with contextlib.suppress(BaseException):
+                    task.throw(error)
             result = out
         try:
             done(result, error)

@@ -54,7 +54,7 @@ async def record_entries(caller: Calling, body: EntriesIn) -> Response:
             absences=absences,
         )
 
-    w = await caller.call_async(record)
+    w = await caller.call(record)
     out = EntriesOut(
         marks=[MarkOut.of(s, m, w.position) for s, m in w.marks],
         absences=[AbsenceOut.of(s, a, w.position) for s, a in w.absences],

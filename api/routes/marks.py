@@ -36,7 +36,7 @@ router = APIRouter(prefix="/api/v1/marks", tags=["отметки"])
 async def record_mark(caller: Calling, body: MarkIn) -> Response:
     journal = caller.services.journal
     fields = body.model_dump()
-    w = await caller.call_async(lambda actor: journal.record_mark(actor, **fields))
+    w = await caller.call(lambda actor: journal.record_mark(actor, **fields))
     return json_answer(
         MarkOut.of(w.student_id, w.record, w.position).model_dump_json().encode(), 201
     )

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 
 from api.bootstrap import Services
-from domain.actors import Actor
-
-TEACHER = Actor("t1", "teacher", "sght", frozenset({"teacher"}))
+from tests.adapters.writing import TEACHER, record
 
 
 def locator_rows(services: Services) -> list[tuple[str, str, str, int]]:
@@ -24,14 +22,7 @@ def locator_rows(services: Services) -> list[tuple[str, str, str, int]]:
 def test_locator_catches_up_and_rebuilds_to_the_same_rows(imported: Services) -> None:
     app = imported.journal
     for i in range(5):
-        app.record_mark(
-            TEACHER,
-            student_id=f"s0{i + 1}",
-            subject_id="math",
-            lesson_date=date(2026, 9, 2),
-            work_kind="oral",
-            value=5,
-        )
+        record(app, f"s0{i + 1}")
         app.record_absence(
             TEACHER,
             student_id=f"s0{i + 1}",
@@ -53,14 +44,7 @@ def test_locator_catches_up_and_rebuilds_to_the_same_rows(imported: Services) ->
 
 def test_failed_batch_leaves_rows_and_position_untouched(imported: Services) -> None:
     app = imported.journal
-    app.record_mark(
-        TEACHER,
-        student_id="s01",
-        subject_id="math",
-        lesson_date=date(2026, 9, 2),
-        work_kind="oral",
-        value=5,
-    )
+    record(app, "s01")
     before_rows, before_pos = locator_rows(imported), app.indexes.position("record_locator")
     with imported.db.transaction() as cur:  # simulate a crash: rewind and break the view
         cur.execute("UPDATE projection_positions SET position = 0 WHERE name = 'record_locator'")
@@ -86,14 +70,7 @@ def test_failed_batch_leaves_rows_and_position_untouched(imported: Services) -> 
 
 
 def _mark(app: Any, student: str, value: int = 5) -> int:
-    return app.record_mark(
-        TEACHER,
-        student_id=student,
-        subject_id="math",
-        lesson_date=date(2026, 9, 2),
-        work_kind="oral",
-        value=value,
-    ).position
+    return int(record(app, student, value).position)
 
 
 def test_a_projection_that_cannot_process_an_event_says_so_and_the_others_go_on(
