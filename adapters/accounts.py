@@ -128,33 +128,42 @@ class Accounts:
             return False, -1, True
         return bool(row[0]), int(row[1]), bool(row[2])
 
-    def check_sessions(self, guards: Sequence[SessionGuard]) -> None:
-        """Sets `valid` on each guard: its account active with the token's epoch and the
-        token not revoked. One query on PostgreSQL whatever the number of sessions."""
-        states: dict[tuple[str, str, str], tuple[bool, int, bool]] = {}
+    # The sessions of many guards in one statement (PostgreSQL): psycopg's placeholders, for a
+    # cursor of our own or a write unit's (adapters/recorders.py).
+    SESSIONS_QUERY = (
+        "SELECT w.o, w.p, w.j, a.active, a.token_epoch, "
+        "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = w.j) "
+        "FROM unnest(%s::text[], %s::text[], %s::text[]) AS w(o, p, j) CROSS JOIN "
+        "LATERAL (SELECT * FROM accounts x WHERE x.org_id = w.o "
+        "AND x.person_id = w.p LIMIT 1) a"
+    )
+
+    @staticmethod
+    def sessions_params(guards: Sequence[SessionGuard]) -> tuple[list[str], ...]:
         keys = list(dict.fromkeys(g.key for g in guards))
-        if len(keys) > 1 and self.db.dialect == "postgresql":
-            with self.db.lookup() as cur:
-                cur.execute(
-                    "SELECT w.o, w.p, w.j, a.active, a.token_epoch, "
-                    "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = w.j) "
-                    "FROM unnest(?::text[], ?::text[], ?::text[]) AS w(o, p, j) CROSS JOIN "
-                    "LATERAL (SELECT * FROM accounts x WHERE x.org_id = w.o "
-                    "AND x.person_id = w.p LIMIT 1) a",
-                    ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
-                )
-                for row in cur.fetchall():
-                    states[(str(row[0]), str(row[1]), str(row[2]))] = (
-                        bool(row[3]),
-                        int(row[4]),
-                        bool(row[5]),
-                    )
-        else:
-            for key in keys:
-                states[key] = self.session_state(*key)
+        return [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+
+    @staticmethod
+    def settle_sessions(guards: Sequence[SessionGuard], rows: Sequence[Sequence[Any]]) -> None:
+        """Sets `valid` on each guard from the rows of `SESSIONS_QUERY`: its account active
+        with the token's epoch and the token not revoked (no row: no such account)."""
+        states = {
+            (str(r[0]), str(r[1]), str(r[2])): (bool(r[3]), int(r[4]), bool(r[5])) for r in rows
+        }
         for guard in guards:
             active, epoch, revoked = states.get(guard.key, (False, -1, True))
             guard.valid = active and not revoked and epoch == guard.epoch
+
+    def check_sessions(self, guards: Sequence[SessionGuard]) -> None:
+        """Sets `valid` on each guard (`settle_sessions`). One query on PostgreSQL whatever
+        the number of sessions."""
+        if self.db.dialect == "postgresql":
+            with self.db.lookup() as cur:
+                cur.execute(self.SESSIONS_QUERY.replace("%s", "?"), self.sessions_params(guards))
+                self.settle_sessions(guards, cur.fetchall())
+            return
+        rows = [(*key, *self.session_state(*key)) for key in dict.fromkeys(g.key for g in guards)]
+        self.settle_sessions(guards, rows)
 
 
 class PersonalData:

@@ -302,8 +302,13 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             "ORDER BY 1) AS keys"
         )
 
+    # `unit` also runs a query for its caller in its first round trip (`_Bound.asked`).
+    asks = True
+
     @contextmanager
-    def unit(self, streams: Sequence[UUID]) -> Iterator[None]:
+    def unit(
+        self, streams: Sequence[UUID], ask: tuple[LiteralString, Sequence[Any]] | None = None
+    ) -> Iterator[_Bound | None]:
         """A whole change (read the streams' news, decide, insert) in one transaction that
         first takes the streams' advisory locks, in one order: writers of the same journals,
         in any process, queue here instead of failing on the version check (ADR 13). The
@@ -312,9 +317,10 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         The transaction runs in one pipeline, so a group costs three round trips: its
         `BEGIN`, settings, locks and the streams' stored chain heads travel with the news
         query (the first statement whose rows are read); the events-table lock with the
-        insert; the inline rows with the `COMMIT` (ADR 17)."""
+        insert; the inline rows with the `COMMIT` (ADR 17). `ask`: a query of the caller's
+        (the group's sessions) that travels with them too; its rows are `asked()`."""
         if _unit.get() is not None:
-            yield
+            yield _unit.get()
             return
         keys = sorted({stream_lock_key(s) for s in streams})
         with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
@@ -328,10 +334,14 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
                 if self.writer is not None:
                     heads = conn.cursor(row_factory=tuple_row)
                     heads.execute(self._stored_heads, ([str(s) for s in streams],), prepare=True)
-            bound = _Bound(conn, [], heads)
+            answer = None
+            if ask is not None:
+                answer = conn.cursor(row_factory=tuple_row)
+                answer.execute(ask[0], ask[1], prepare=True)
+            bound = _Bound(conn, [], heads, answer)
             token = _unit.set(bound)
             try:
-                yield
+                yield bound
             finally:
                 _unit.reset(token)
         if self.writer is not None:
@@ -391,12 +401,16 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
 class _Bound:
     """A PostgreSQL write unit: its connection (in pipeline mode, inside the transaction),
     the inline rows to mark committed after the commit, and the streams' stored chain heads
-    (a cursor whose rows arrive with the unit's first round trip)."""
+    and the caller's `ask` (cursors whose rows arrive with the unit's first round trip)."""
 
     conn: Any
     done: list[tuple[Inline, Sequence[int]]]
     heads: Any = None
+    answer: Any = None  # the cursor of the caller's `ask`
     _read: dict[str, Any] | None = None
+
+    def asked(self) -> list[Any]:
+        return list(self.answer.fetchall()) if self.answer is not None else []
 
     def stored_heads(self) -> dict[str, Any]:
         if self._read is None:

@@ -502,8 +502,13 @@ class JournalCore(Application[UUID]):
         (a writer outside the locks) or a reused idempotency key rolls back the save, which
         is run again without what failed. The group holds its aggregates' stripes (in one
         global order): readers here wait for it, never see a change half made."""
-        unit = getattr(self.recorder, "unit", None)
-        self._check_sessions(group)
+        # On PostgreSQL the group's sessions are read by its unit, with its news (one round
+        # trip fewer); elsewhere by a lookup first.
+        guards = self._unchecked(group)
+        asking = bool(guards) and getattr(self.recorder, "asks", False)
+        if guards and not asking:
+            self._accounts.check_sessions(guards)
+            self._end_sessions(group)
         for attempt in range(MAX_ATTEMPTS):
             live = [c for c in group if not c.done]
             if not live:
@@ -515,10 +520,16 @@ class JournalCore(Application[UUID]):
                     held.enter_context(stripe)
                 work: _Working | None = None
                 try:
-                    with unit(streams) if unit else contextlib.nullcontext():
+                    with self._unit(streams, guards if asking else None) as bound:
                         # The group's aggregates brought up to date at once (one query),
                         # then each change loads from the group's working set.
-                        work = _Working(self, self._cached_many(streams), streams)
+                        fresh = self._cached_many(streams)
+                        if asking:
+                            self._accounts.settle_sessions(guards, bound.asked())
+                            self._end_sessions(group)
+                            asking = False
+                            live = [c for c in live if not c.done]
+                        work = _Working(self, fresh, streams)
                         ready = [c for c in live if work.run(c)]
                         aggregates, claims = work.to_save(ready)
                         recordings = self.save(*aggregates, claims=claims) if aggregates else []
@@ -555,13 +566,25 @@ class JournalCore(Application[UUID]):
             if not change.done:
                 change.fail(Conflict("Запись одновременно изменяли другие; повторите попытку"))
 
-    def _check_sessions(self, group: list[_Change]) -> None:
-        """The sessions of the group's changes, all in one query (not one per request): a
-        change whose session has ended fails with nothing stored."""
-        guards = [c.session for c in group if c.session is not None and c.session.valid is None]
-        if not guards:
-            return
-        self._accounts.check_sessions(guards)
+    def _unit(self, streams: list[UUID], guards: list[SessionGuard] | None) -> Any:
+        """The recorder's write unit for the streams (none on a store without one); `guards`:
+        sessions it reads with its first round trip."""
+        unit = getattr(self.recorder, "unit", None)
+        if unit is None:
+            return contextlib.nullcontext()
+        if guards is None:
+            return unit(streams)
+        return unit(streams, (Accounts.SESSIONS_QUERY, Accounts.sessions_params(guards)))
+
+    @staticmethod
+    def _unchecked(group: list[_Change]) -> list[SessionGuard]:
+        """The sessions of the group's changes not yet checked: all of them are read in one
+        query (not one per request), and a change whose session has ended fails with nothing
+        stored (`_end_sessions`)."""
+        return [c.session for c in group if c.session is not None and c.session.valid is None]
+
+    @staticmethod
+    def _end_sessions(group: list[_Change]) -> None:
         for change in group:
             if change.session is not None and not change.session.valid and not change.done:
                 change.fail(SessionEnded())
