@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString, cast
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
-from adapters.sql import _PgCursor, array_literal
+from adapters.sql import At, EventsTable, _PgCursor, array_literal, insert_many
 from adapters.write_gate import gate_for
 
 INLINE = ("delegations", "hash_chain", "record_locator")
@@ -142,13 +143,15 @@ class InlineWriter:
         self,
         cur: Any,
         stored: Sequence[StoredEvent],
-        ids: Sequence[int],
+        ids: Sequence[int] | Sequence[At],
         inline: Inline,
         stored_heads: Mapping[str, Any] | None = None,
     ) -> None:
-        """`stored_heads`: the streams' newest heads as read in this transaction under
-        their locks; with the heads this process committed, a head that is exactly the
-        predecessor of the batch spares a read of the stored one."""
+        """`ids`: the events' positions, or their `At` keys (a PostgreSQL unit, whose
+        inline rows go with its insert: nothing here waits for an answer). `stored_heads`:
+        the streams' newest heads as read in this transaction under their locks; with the
+        heads this process committed, a head that is exactly the predecessor of the batch
+        spares a read of the stored one."""
         if inline.hashes is None:
             known: Any = _KnownHeads(stored_heads, self.heads) if stored_heads else self.heads
             inline.heads = self.chain.apply_batch(cur, list(zip(stored, ids, strict=True)), known)
@@ -170,6 +173,25 @@ class InlineWriter:
         for claim, places in inline.claims:
             if claim.stored:
                 continue
+            if isinstance(ids[max(places)], At):
+                # No answer awaited: a key already used fails the COMMIT (a unique violation
+                # the PostgreSQL unit tells as KeyAlreadyUsed), one round trip for all.
+                insert_many(
+                    cur,
+                    "idempotency_keys",
+                    ("scope", "idem_key", "fingerprint", "created_at", "position"),
+                    ("text", "text", "text", "text", "bigint"),
+                    [
+                        (
+                            claim.scope,
+                            claim.key,
+                            claim.fingerprint,
+                            claim.created_at,
+                            ids[max(places)],
+                        )
+                    ],
+                )
+                continue
             cur.execute(
                 "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, "
                 "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING "
@@ -181,10 +203,20 @@ class InlineWriter:
         names: tuple[str, ...] = INLINE
         if any(not s.topic.startswith(JOURNAL_TOPICS) for s in stored):
             names = (*INLINE, REFERENCE_CHANGES)
+        among = ", ".join("?" for _ in names)
+        last = ids[-1]
+        if isinstance(last, At):  # the unit's insert has just taken the batch's last id
+            cur.execute(
+                "UPDATE projection_positions SET position = currval(pg_get_serial_sequence(?, "
+                f"'notification_id')) WHERE name IN ({among}) AND position < "
+                "currval(pg_get_serial_sequence(?, 'notification_id'))",
+                (cur.events.name, *names, cur.events.name),
+            )
+            return
         cur.execute(
-            "UPDATE projection_positions SET position = ? "
-            f"WHERE name IN ({', '.join('?' for _ in names)}) AND position < ?",
-            (ids[-1], *names, ids[-1]),
+            f"UPDATE projection_positions SET position = ? WHERE name IN ({among}) "
+            "AND position < ?",
+            (last, *names, last),
         )
 
     def committed(self, inline: Inline, ids: Sequence[int]) -> None:
@@ -260,6 +292,17 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
     writer: InlineWriter | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        datastore: Any = kwargs.get("datastore", args[0] if args else None)
+        # The units' two settings given once per connection (libpq options), before the
+        # library's constructor opens the pool, instead of as two statements in every
+        # unit; in each unit when the pool was open already.
+        self._per_unit_settings = not _connect_with(
+            getattr(datastore, "pool", None),
+            {
+                "search_path": _text(SQL("{0}").format(Identifier(datastore.schema))),
+                "lock_timeout": f"{datastore.lock_timeout}s",
+            },
+        )
         super().__init__(*args, **kwargs)
         schema = Identifier(self.datastore.schema)
         table = Identifier(self.events_table_name)
@@ -296,6 +339,10 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             "CROSS JOIN LATERAL (SELECT * FROM event_hashes x WHERE x.stream_id = w.s "
             "ORDER BY x.version DESC LIMIT 1) AS h"
         )
+        # Where the inline rows' positions are read from (`At`), in the unit's transaction.
+        self._events = EventsTable(
+            _text(SQL("{0}.{1}").format(schema, table)), self.datastore.originator_id_type
+        )
         # One statement: the sorted keys are locked one after another, in that order.
         self._stream_locks = (
             "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT unnest(%s::int[]) AS k "
@@ -314,36 +361,65 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         in any process, queue here instead of failing on the version check (ADR 13). The
         commit happens when the block ends; nested units join the outer one.
 
-        The transaction runs in one pipeline, so a group costs three round trips: its
+        The transaction runs in one pipeline, so a group costs two round trips: its
         `BEGIN`, settings, locks and the streams' stored chain heads travel with the news
-        query (the first statement whose rows are read); the events-table lock with the
-        insert; the inline rows with the `COMMIT` (ADR 17). `ask`: a query of the caller's
-        (the group's sessions) that travels with them too; its rows are `asked()`."""
+        query (the first statement whose rows are read); the events-table lock, the insert,
+        the inline rows and the `COMMIT` all with the second (`insert_events`), so the
+        events-table lock is held for no client's work (ADR 17). `ask`: a query of the
+        caller's (the group's sessions) that travels with the first; its rows are `asked()`.
+        A unit saves once: its `COMMIT` goes with its insert."""
         if _unit.get() is not None:
             yield _unit.get()
             return
         keys = sorted({stream_lock_key(s) for s in streams})
-        with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
+        # The transaction is ours, not psycopg's `transaction()`: in a pipeline that syncs
+        # on entering and twice on leaving (nested pipelines), three round trips more.
+        with self.datastore.get_connection() as conn:
+            ending = contextlib.ExitStack()  # the pipeline's end, as the outcome calls for
+            pipeline = ending.enter_context(conn.pipeline())
             curs = conn.cursor()
-            # Our tables live in the same schema as the library's qualified ones.
-            curs.execute(self._search_path, prepare=True)
-            curs.execute(self._timeout_statement, prepare=True)
-            heads = None
-            if keys:
-                curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
-                if self.writer is not None:
-                    heads = conn.cursor(row_factory=tuple_row)
-                    heads.execute(self._stored_heads, ([str(s) for s in streams],), prepare=True)
-            answer = None
-            if ask is not None:
-                answer = conn.cursor(row_factory=tuple_row)
-                answer.execute(ask[0], ask[1], prepare=True)
-            bound = _Bound(conn, [], heads, answer)
-            token = _unit.set(bound)
             try:
-                yield bound
-            finally:
-                _unit.reset(token)
+                curs.execute(b"BEGIN")
+                if self._per_unit_settings:
+                    # Our tables live in the same schema as the library's qualified ones.
+                    curs.execute(self._search_path, prepare=True)
+                    curs.execute(self._timeout_statement, prepare=True)
+                heads = None
+                if keys:
+                    curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
+                    if self.writer is not None:
+                        heads = conn.cursor(row_factory=tuple_row)
+                        heads.execute(
+                            self._stored_heads, ([str(s) for s in streams],), prepare=True
+                        )
+                answer = None
+                if ask is not None:
+                    answer = conn.cursor(row_factory=tuple_row)
+                    answer.execute(ask[0], ask[1], prepare=True)
+
+                def commit() -> None:
+                    curs.execute(b"COMMIT")
+                    pipeline.sync()
+
+                bound = _Bound(conn, [], heads, answer, commit)
+                token = _unit.set(bound)
+                try:
+                    yield bound
+                finally:
+                    _unit.reset(token)
+                if bound.commit is not None:  # nothing saved
+                    bound.commit()
+            except BaseException as error:
+                _roll_back(conn, pipeline)
+                with contextlib.suppress(psycopg.Error):
+                    ending.__exit__(type(error), error, error.__traceback__)
+                raise
+            try:
+                ending.close()
+            except psycopg.Error:
+                # Committed already: the change stands. The connection, whose pipeline would
+                # not end (the server going away, say), is closed for the pool to drop.
+                conn.close()
         if self.writer is not None:
             for inline, ids in bound.done:  # committed
                 self.writer.committed(inline, ids)
@@ -384,16 +460,31 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             array_literal([s.topic for s in stored_events]),
             array_literal([s.state for s in stored_events]),
         )
-        # In the unit's pipeline: the ids are read (one round trip); the inline rows are
-        # only queued and travel with the COMMIT.
+        # In the unit's pipeline, one round trip: the events-table lock, the insert, the
+        # inline rows (their positions joined from the inserted events: `At`) and the COMMIT
+        # go together; the ids are read after them.
+        if bound.commit is None:
+            raise RuntimeError("a write unit saves once: its COMMIT goes with its insert")
         with bound.conn.cursor() as curs:
             curs.execute(self._lock_events, prepare=True)
             curs.execute(self._insert_columns, columns, prepare=True)
-            ids = [int(r["notification_id"]) for r in curs.fetchall()]
+            if inline is not None and self.writer is not None:
+                at = [At(str(s.originator_id), s.originator_version) for s in stored_events]
+                with bound.conn.cursor(row_factory=tuple_row) as raw:
+                    cur = _PgCursor(raw, self._events, defer=True)
+                    self.writer.write(cur, stored_events, at, inline, bound.stored_heads())
+                    cur.flush()  # one statement for all the inline tables
+            commit, bound.commit = bound.commit, None
+            try:
+                commit()
+                ids = [int(r["notification_id"]) for r in curs.fetchall()]
+            except psycopg.errors.UniqueViolation as error:
+                used = _used_claim(inline, error)
+                if used is None:
+                    raise
+                raise KeyAlreadyUsed(used) from None
         if inline is not None and self.writer is not None:
-            with bound.conn.cursor(row_factory=tuple_row) as raw:
-                self.writer.write(_PgCursor(raw), stored_events, ids, inline, bound.stored_heads())
-            bound.done.append((inline, ids))  # marked committed when the unit commits
+            bound.done.append((inline, ids))  # marked committed when the unit ends
         return ids
 
 
@@ -407,6 +498,7 @@ class _Bound:
     done: list[tuple[Inline, Sequence[int]]]
     heads: Any = None
     answer: Any = None  # the cursor of the caller's `ask`
+    commit: Callable[[], None] | None = None  # queues the COMMIT (None once queued)
     _read: dict[str, Any] | None = None
 
     def asked(self) -> list[Any]:
@@ -417,6 +509,45 @@ class _Bound:
             rows = self.heads.fetchall() if self.heads is not None else []
             self._read = {str(r[0]): (int(r[1]), str(r[2]), str(r[3])) for r in rows}
         return self._read
+
+
+def _roll_back(conn: Any, pipeline: Any) -> None:
+    """After a failure inside a unit: what was sent is synced (an aborted pipeline needs
+    it), and an open or failed transaction rolled back by psycopg's `rollback`, which also
+    forgets the connection's prepared statements in order (a `ROLLBACK` statement of ours
+    would have them deallocated after the next ones are prepared). A broken connection is
+    left to the pool, which discards it."""
+    with contextlib.suppress(psycopg.Error):
+        pipeline.sync()
+    with contextlib.suppress(psycopg.Error):
+        conn.rollback()
+
+
+def _connect_with(pool: Any, settings: dict[str, str]) -> bool:
+    """The pool's connections made with these server settings (libpq `options`), if it has
+    not opened yet (it opens on first use): True when done."""
+    kwargs = getattr(pool, "kwargs", None)
+    if not getattr(pool, "closed", False) or not isinstance(kwargs, dict):
+        return False
+    options = [kwargs["options"]] if kwargs.get("options") else []
+    for name, value in settings.items():  # a space or backslash in a value escaped (libpq)
+        options.append(f"-c {name}=" + value.replace("\\", "\\\\").replace(" ", "\\ "))
+    kwargs["options"] = " ".join(options)
+    return True
+
+
+def _used_claim(inline: Inline | None, error: psycopg.errors.UniqueViolation) -> Any:
+    """The claim of a batch whose idempotency key the violation names (its detail gives the
+    key's values, in any server language), or None for another violation. Of two claims of
+    one batch with the same key, the later one is refused (as the earlier is inserted first)."""
+    if inline is None or error.diag.table_name != "idempotency_keys":
+        return None
+    detail = error.diag.message_detail or ""
+    claims = [claim for claim, _ in inline.claims if not claim.stored]
+    named = [c for c in claims if f"=({c.scope}, {c.key})" in detail]
+    if named:
+        return named[-1]
+    return claims[0] if len(claims) == 1 else None
 
 
 def _text(statement: Any) -> LiteralString:

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import psycopg
@@ -152,30 +152,73 @@ def _scrub_row(row: Any) -> Any:
     return tuple(scrubbed) if isinstance(row, tuple) else scrubbed
 
 
+class At(NamedTuple):
+    """The log position of the event (stream, version) before the writer knows it: a
+    PostgreSQL write unit sends its inline rows with the events' insert and its `COMMIT`, in
+    one round trip (ADR 17), and `insert_many` takes each position from the events table."""
+
+    stream: str
+    version: int
+
+
+class EventsTable(NamedTuple):
+    """The events table as `At` positions are read from: its qualified name and the SQL type
+    of its originator ids."""
+
+    name: str
+    id_type: str
+
+
 class _PgCursor:
+    """`defer`: statements are kept until `flush`, which sends them as one (the earlier ones
+    as data-modifying `WITH` parts of the last): a write unit's inline rows cost one
+    statement to send, however many tables they go to. Reading a result sends what is kept
+    first, one statement each, in order."""
+
     dialect = "postgresql"
 
-    def __init__(self, cur: Any) -> None:
+    def __init__(self, cur: Any, events: EventsTable | None = None, defer: bool = False) -> None:
         self._cur = cur
+        self.events = events
+        self._kept: list[tuple[str, tuple[Any, ...]]] | None = [] if defer else None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self._kept is not None:
+            self._kept.append((sql.replace("?", "%s"), tuple(_scrub_row(params))))
+            return None
         return self._cur.execute(sql.replace("?", "%s"), _scrub_row(params))
 
+    def flush(self, *, merged: bool = True) -> None:
+        kept, self._kept = self._kept, None
+        if kept and merged and len(kept) > 1:
+            parts = [f"w{n} AS ({sql})" for n, (sql, _) in enumerate(kept[:-1])]
+            statement = f"WITH {', '.join(parts)} {kept[-1][0]}"
+            kept = [(statement, tuple(p for _, params in kept for p in params))]
+        for sql, params in kept or ():
+            self._cur.execute(sql, params)
+
+    def _sent(self) -> Any:
+        if self._kept:
+            self.flush(merged=False)
+            self._kept = []
+        return self._cur
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
-        return self._cur.executemany(sql.replace("?", "%s"), [_scrub_row(r) for r in rows])
+        cur = self._sent()
+        return cur.executemany(sql.replace("?", "%s"), [_scrub_row(r) for r in rows])
 
     def fetchone(self) -> Any:
-        return self._cur.fetchone()
+        return self._sent().fetchone()
 
     def fetchall(self) -> list[Any]:
-        return self._cur.fetchall()
+        return self._sent().fetchall()
 
     @property
     def rowcount(self) -> int:
-        return int(self._cur.rowcount)
+        return int(self._sent().rowcount)
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with self._sent().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(_scrub_row(row))
 
@@ -224,17 +267,64 @@ def insert_many(
     """Rows inserted by one statement inside a transaction's pipeline: on PostgreSQL one
     `INSERT … SELECT FROM unnest(column arrays)` (one statement and one plan whatever the
     count; `types` are the columns' SQL types), on SQLite `executemany`. `tail`: e.g. an
-    `ON CONFLICT` clause."""
+    `ON CONFLICT` clause. A position column may hold `At` keys (a PostgreSQL write unit's
+    cursor): the positions are then read from the events table by the same statement."""
     if not rows:
         return
     names = ", ".join(columns)
     if getattr(cur, "dialect", "sqlite") == "postgresql":
-        arrays = [array_literal(column) for column in zip(*rows, strict=True)]
+        values = list(zip(*rows, strict=True))
+        if any(isinstance(column[0], At) for column in values):
+            _insert_at(cur, table, columns, types, values, tail)
+            return
+        arrays = [array_literal(column) for column in values]
         unnest = ", ".join(f"?::text::{t}[]" for t in types)
         cur.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {tail}", arrays)
     else:
         marks = ", ".join("?" for _ in columns)
         cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {tail}", rows)
+
+
+def _insert_at(
+    cur: Any,
+    table: str,
+    columns: Sequence[str],
+    types: Sequence[str],
+    values: list[tuple[Any, ...]],
+    tail: str,
+) -> None:
+    """`insert_many` whose position column holds `At` keys: each position is the
+    notification id of the event with that stream and version, joined in the statement."""
+    events: EventsTable | None = getattr(cur, "events", None)
+    if events is None:
+        raise TypeError("positions by event (At) need a cursor of a PostgreSQL write unit")
+    arrays: list[str] = []
+    unnest: list[str] = []
+    aliases: list[str] = []
+    picked: list[str] = []
+    for n, (column, kind) in enumerate(zip(values, types, strict=True)):
+        if isinstance(column[0], At):
+            if not all(isinstance(v, At) for v in column):
+                raise TypeError(f"{columns[n]}: positions all by event (At) or none")
+            arrays += [
+                array_literal([v.stream for v in column]),
+                array_literal([v.version for v in column]),
+            ]
+            unnest += ["?::text::text[]", "?::text::bigint[]"]
+            aliases += ["at_stream", "at_version"]
+            picked.append("e.notification_id")
+        else:
+            arrays.append(array_literal(column))
+            unnest.append(f"?::text::{kind}[]")
+            aliases.append(f"c{n}")
+            picked.append(f"x.c{n}")
+    cur.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(picked)} "
+        f"FROM unnest({', '.join(unnest)}) AS x({', '.join(aliases)}) "
+        f"JOIN {events.name} e ON e.originator_id = x.at_stream::{events.id_type} "
+        f"AND e.originator_version = x.at_version {tail}",
+        arrays,
+    )
 
 
 def insert_rows(
