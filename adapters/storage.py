@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import psycopg
+from eventsourcing import persistence as es_persistence
+
 from adapters.settings import Settings
 from adapters.sql import Database, PostgresDatabase, SQLiteDatabase
+
+# The store could not take the call in time (locked, restarting, unreachable): nothing was
+# recorded, since a write commits or rolls back whole; the client may retry (with its key).
+# The API answers these `503 store-busy`.
+STORE_BUSY: tuple[type[Exception], ...] = (
+    es_persistence.OperationalError,
+    es_persistence.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
 
 
 def is_postgres(url: str) -> bool:

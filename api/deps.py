@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
 from adapters.accounts import SessionEnded, SessionGuard, session_guard
+from adapters.service.core import LoopAnswer
 from adapters.tokens import InvalidToken, TokenClaims
 from api.bootstrap import Services
 from api.errors import Unauthenticated
@@ -136,9 +137,7 @@ class Caller:
             else:
                 future.set_result(result)
 
-        def done(result: Any, error: Any) -> None:
-            loop.call_soon_threadsafe(settle, result, error)
-
+        done = LoopAnswer(loop, settle)  # a group's answers wake the loop once
         self.services.journal.committer.submit(lambda: work(actor), context, done)
         if guard is None:
             return await future

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-import psycopg
 import structlog
-from eventsourcing import persistence as es_persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.recorders import KeyAlreadyUsed
 from adapters.roster import RosterInvalid
 from adapters.service.entries import EntriesRefused
+from adapters.storage import STORE_BUSY
 from adapters.text import russian_message
 from domain.errors import RuleViolation
 
@@ -66,15 +64,6 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     )
 
 
-# The store could not take the call in time (locked, restarting, unreachable): nothing was
-# recorded, since a write commits or rolls back whole; the client may retry (with its key).
-STORE_BUSY: tuple[type[Exception], ...] = (
-    es_persistence.OperationalError,
-    es_persistence.InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-)
 RETRY_AFTER_SECONDS = 2
 
 

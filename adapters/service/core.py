@@ -43,6 +43,7 @@ from adapters.recorders import (
     recorder_topic,
 )
 from adapters.sql import Database
+from adapters.storage import STORE_BUSY
 from adapters.tables import create_tables
 from adapters.transcodings import DateAsISO, JournalTranscoder
 from domain import ids
@@ -706,6 +707,24 @@ def _own(error: BaseException) -> BaseException:
 _Done = Callable[[Any, BaseException | None], None]
 
 
+@dataclass(frozen=True)
+class LoopAnswer:
+    """`done` for a call awaited on an event loop: `settle(result, error)` runs on that loop.
+    The committer hands a group's answers to their loop together, one wake-up per loop
+    instead of one per call."""
+
+    loop: Any  # asyncio.AbstractEventLoop
+    settle: _Done
+
+    def __call__(self, result: Any, error: BaseException | None) -> None:
+        self.loop.call_soon_threadsafe(self.settle, result, error)
+
+
+def _settle_all(answers: list[tuple[_Done, Any, BaseException | None]]) -> None:
+    for settle, result, error in answers:
+        settle(result, error)
+
+
 class Committer:
     """The thread that runs the busiest writes (`POST /marks`, `/entries`) whole, one per
     process (ADR 17, "One committer thread"). Each submitted call runs in a greenlet of its
@@ -732,6 +751,7 @@ class Committer:
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._answers: list[tuple[LoopAnswer, Any, BaseException | None]] = []
 
     def submit(self, work: Callable[[], Any], context: contextvars.Context, done: _Done) -> None:
         """Run `work()` in `context` on the committer thread, then `done(result, error)`."""
@@ -765,6 +785,7 @@ class Committer:
                 batch, parked[:] = parked[:MAX_GROUP], parked[MAX_GROUP:]
                 if batch:
                     self._commit(batch, parked)
+                self._send_answers()
             if self._stopping:
                 return
 
@@ -772,10 +793,12 @@ class Committer:
         self, batch: list[tuple[Any, _Change, _Done]], parked: list[tuple[Any, _Change, _Done]]
     ) -> None:
         group = [change for _, change, _ in batch]
+        failure: BaseException | None = None
         with self.core._commit_lock:
             try:
                 self.core._commit_group(group)
             except BaseException as error:  # a store failure: every change of the group
+                failure = error
                 for change in group:
                     if not change.done:
                         change.fail(_own(error))
@@ -783,9 +806,40 @@ class Committer:
             if not change.done:  # (not expected: a group answers each of its changes)
                 change.fail(Conflict("Запись не сохранена; повторите попытку"))
             self._step(task, done, parked)
+        if isinstance(failure, STORE_BUSY):
+            self._fail_waiting(failure, parked)
 
-    @staticmethod
-    def _step(task: Any, done: _Done, parked: list[tuple[Any, _Change, _Done]]) -> None:
+    def _fail_waiting(
+        self, failure: BaseException, parked: list[tuple[Any, _Change, _Done]]
+    ) -> None:
+        """The store has just failed a group (busy, restarting, unreachable): the calls that
+        waited meanwhile fail with it at once (`503 store-busy`, nothing stored), instead of
+        each group of them waiting out the store's busy time again — a request's answer
+        takes at most about one busy time, not one per group ahead of it. Calls submitted
+        after this are tried as usual."""
+        waiting, parked[:] = parked[:], []
+        for _ in range(len(self._inbox)):  # submitted before the failure was known
+            work, context, done = self._inbox.popleft()
+            self._step(greenlet(functools.partial(context.run, work)), done, waiting)
+        for task, change, done in waiting:
+            change.fail(_own(failure))
+            self._step(task, done, parked)  # a call that saves again parks for the next group
+
+    def _send_answers(self) -> None:
+        """The answers of the calls that ended, one hand-over per event loop."""
+        answers, self._answers = self._answers, []
+        by_loop: dict[Any, list[tuple[_Done, Any, BaseException | None]]] = {}
+        for done, result, error in answers:
+            by_loop.setdefault(done.loop, []).append((done.settle, result, error))
+        for loop, settled in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle_all, settled)
+            except Exception as e:  # e.g. its event loop is closed: the others go on
+                structlog.get_logger("ejournal.write").error(
+                    "committer.answer_failed", error=type(e).__name__
+                )
+
+    def _step(self, task: Any, done: _Done, parked: list[tuple[Any, _Change, _Done]]) -> None:
         """Run a call on to its next save (parked with its change) or to its end (answered)."""
         result: Any = None
         error: BaseException | None = None
@@ -803,6 +857,9 @@ class Committer:
                 with contextlib.suppress(BaseException):
                     task.throw(error)
             result = out
+        if isinstance(done, LoopAnswer):
+            self._answers.append((done, result, error))  # sent with the others (`_send_answers`)
+            return
         try:
             done(result, error)
         except Exception as e:  # e.g. its event loop is closed: the others go on

@@ -8,6 +8,7 @@ after each."""
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,8 @@ import psycopg
 import pytest
 
 from adapters.integrity import verify_store
+from adapters.service.core import LoopAnswer
+from adapters.storage import STORE_BUSY
 from api.bootstrap import Services
 from domain.errors import InvalidMark
 from tests.adapters.test_group_commit import counted_saves, stored_marks
@@ -87,6 +90,88 @@ def test_a_store_failure_fails_its_group_and_the_thread_goes_on(imported: Servic
     # Nothing of them is left behind; the same journals are written again.
     again = via_committer(app, [lambda s=s: record(app, s, 4) for s in STUDENTS[:3]])
     assert [r.record.value for r in again] == [4, 4, 4]
+    assert verify_store(app).ok
+
+
+def test_calls_waiting_behind_a_failing_store_fail_with_it_at_once(imported: Services) -> None:
+    """A group fails on the store (busy, unreachable) after waiting its busy time: the calls
+    that came meanwhile fail with it, without a save of their own (each would wait the busy
+    time again); a call submitted afterwards is saved as usual."""
+    app = imported.journal
+    entered, release = threading.Event(), threading.Event()
+    saves: list[int] = []
+    original = app.recorder.insert_events
+
+    def insert_events(stored: Any, **kwargs: Any) -> Any:
+        saves.append(len(stored))
+        if len(saves) == 1:
+            entered.set()
+            assert release.wait(timeout=30)
+            raise psycopg.OperationalError("the store went away")
+        return original(stored, **kwargs)
+
+    app.recorder.insert_events = insert_events
+    try:
+        results: dict[str, Any] = {}
+        answered = {s: threading.Event() for s in STUDENTS[:4]}
+
+        def submit(student_id: str) -> None:
+            def settle(result: Any, error: BaseException | None) -> None:
+                results[student_id] = error if error is not None else result
+                answered[student_id].set()
+
+            work = functools.partial(record, app, student_id)
+            app.committer.submit(work, contextvars.copy_context(), settle)
+
+        submit("s01")
+        assert entered.wait(timeout=30)
+        submit("s02")  # both wait while the first group fails
+        submit("s03")
+        release.set()
+        for s in ("s01", "s02", "s03"):
+            assert answered[s].wait(timeout=30), s
+            assert isinstance(results[s], STORE_BUSY), results[s]  # answered 503 store-busy
+        assert len(saves) == 1  # the waiting calls were not tried on the failing store
+        submit("s04")
+        assert answered["s04"].wait(timeout=30)
+        assert results["s04"].record.value == 5
+    finally:
+        del app.recorder.insert_events
+    assert [bool(stored_marks(app, s)) for s in STUDENTS[:4]] == [False, False, False, True]
+    assert verify_store(app).ok
+
+
+def test_a_groups_answers_wake_their_event_loop_once(imported: Services) -> None:
+    """Calls awaited on an event loop (`LoopAnswer`, as the API submits them) are answered
+    together: one hand-over to the loop for the group, not one per call."""
+    app = imported.journal
+    handed: list[int] = []
+    results: dict[str, Any] = {}
+    answered = threading.Event()
+
+    class Loop:
+        def call_soon_threadsafe(self, callback: Any, *args: Any) -> None:
+            handed.append(len(args[0]))
+            callback(*args)
+
+    def settle(student_id: str) -> Callable[[Any, BaseException | None], None]:
+        def record_answer(result: Any, error: BaseException | None) -> None:
+            results[student_id] = error or result
+            if len(results) == len(STUDENTS):
+                answered.set()
+
+        return record_answer
+
+    loop = Loop()
+    with counted_saves(app) as saves:
+        with app._commit_lock:  # submitted together: one group, or the first and the rest
+            for s in STUDENTS:
+                work = functools.partial(record, app, s)
+                app.committer.submit(work, contextvars.copy_context(), LoopAnswer(loop, settle(s)))
+        assert answered.wait(timeout=30)
+    assert [results[s].student_id for s in STUDENTS] == STUDENTS
+    assert sum(handed) == len(STUDENTS)
+    assert len(handed) == len(saves) <= 2, (handed, saves)  # one hand-over per group
     assert verify_store(app).ok
 
 
