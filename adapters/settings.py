@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=2.0, le=2.0)
     # `ejournal serve` worker processes; 0 means one per CPU core (os.cpu_count()).
     workers: int = Field(default=0, ge=0)
+    # A worker whose event loop has not ticked for this long (hung) is killed and replaced
+    # by the supervisor of `serve --workers N` (api/supervisor.py).
+    worker_timeout_seconds: float = Field(default=60.0, gt=0)
 
     # --- Request body limits (issue 11) ---
     # Bodies over these sizes are refused with 413 payload-too-large while they stream in,

@@ -195,7 +195,16 @@ def _serve_workers(settings: Settings, host: str, port: int, count: int) -> NoRe
     # what this one loaded (60 MB). The store is held by each worker while it serves.
     os.execv(
         sys.executable,
-        [sys.executable, "-m", "api.supervisor", str(bound.fileno()), str(count), host, str(port)],
+        [
+            sys.executable,
+            "-m",
+            "api.supervisor",
+            str(bound.fileno()),
+            str(count),
+            str(settings.worker_timeout_seconds),
+            host,
+            str(port),
+        ],
     )
 
 

@@ -12,7 +12,11 @@ worker (`api.worker`) is a fresh interpreter that inherits the socket and serves
 - SIGTERM, SIGINT or SIGHUP: every worker is asked to stop (SIGTERM, uvicorn's graceful
   shutdown) and given 30 seconds, then killed.
 - Workers hold the store (`hold_store`) themselves, so `ejournal restore` refuses while any
-  of them serves, and they stop when this process is gone (api/worker.py)."""
+  of them serves, and they stop when this process is gone (api/worker.py).
+- Each worker's event loop writes a byte to a pipe of its own every second (its heartbeat).
+  A worker silent for longer than EJOURNAL_WORKER_TIMEOUT_SECONDS (a hung loop: it would
+  keep its share of the connections unanswered) is killed and so replaced; before its
+  first beat it is given STARTUP_SECONDS more to import and start."""
 
 from __future__ import annotations
 
@@ -26,6 +30,28 @@ from collections import deque
 STARTUP_FAILURE = 3
 GRACE_SECONDS = 30.0
 CRASHES, CRASH_WINDOW = 5, 10.0
+STARTUP_SECONDS = 120.0  # before a worker's first heartbeat, on top of the timeout
+
+
+class _Beats:
+    """The read end of a worker's heartbeat pipe and when it last beat."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.last = time.monotonic()
+        self.started = False
+
+    def read(self, now: float) -> None:
+        try:
+            if os.read(self.fd, 4096):
+                self.last, self.started = now, True
+        except BlockingIOError:
+            pass
+
+    def silent_for(self, now: float, timeout: float) -> float | None:
+        """Seconds of silence, if over the limit (None otherwise)."""
+        limit = timeout if self.started else timeout + STARTUP_SECONDS
+        return now - self.last if now - self.last > limit else None
 
 
 def _say(text: str) -> None:
@@ -33,19 +59,25 @@ def _say(text: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    fd, count, *worker_args = argv
+    fd, count, timeout_text, *worker_args = argv
+    timeout = float(timeout_text)
     workers: dict[int, subprocess.Popen[bytes]] = {}
+    beats: dict[int, _Beats] = {}
     stop_at: list[float] = []  # set once: when the server was asked to stop
     asked: set[int] = set()  # workers sent SIGTERM
     crashes: deque[float] = deque(maxlen=CRASHES)
     code = 0
 
     def spawn() -> None:
+        beat_read, beat_write = os.pipe()
+        os.set_blocking(beat_read, False)
+        args = [str(os.getpid()), fd, str(beat_write), *worker_args]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.worker", str(os.getpid()), fd, *worker_args],
-            pass_fds=(int(fd),),
+            [sys.executable, "-m", "api.worker", *args], pass_fds=(int(fd), beat_write)
         )
+        os.close(beat_write)
         workers[proc.pid] = proc
+        beats[proc.pid] = _Beats(beat_read)
 
     def stop(*_: object) -> None:
         if not stop_at:
@@ -59,8 +91,16 @@ def main(argv: list[str]) -> int:
         for pid, proc in list(workers.items()):
             status = proc.poll()
             if status is None:
+                now = time.monotonic()
+                beats[pid].read(now)
+                silent = beats[pid].silent_for(now, timeout)
+                if silent is not None and not stop_at:
+                    _say(f"обработчик {pid} не отвечает {silent:.0f} с; останавливаю его")
+                    proc.kill()  # seen as an exit on a later round: a new one is started
+                    beats[pid].last = now
                 continue
             del workers[pid]
+            os.close(beats.pop(pid).fd)
             if stop_at:
                 continue
             if status == STARTUP_FAILURE:

@@ -5,10 +5,13 @@ The socket is re-made from its descriptor with the protocol read from it (TCP), 
 sets TCP_NODELAY on every accepted connection (uvicorn issue #3149: a socket with proto 0
 made each keep-alive request wait ~40 ms for a delayed ACK). The event loop accepts one
 waiting connection per turn (api/fair_accept.py). A worker whose supervisor is gone stops
-(its parent changes): no orphan keeps the port or the store."""
+(its parent changes): no orphan keeps the port or the store. Every second its event loop
+writes a byte to the heartbeat pipe the supervisor gave it: a worker whose loop hangs goes
+silent, and the supervisor replaces it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,6 +19,8 @@ import sys
 import threading
 import time
 from typing import Any
+
+import uvicorn
 
 
 def _stop_when_orphaned(supervisor: int) -> None:
@@ -25,8 +30,8 @@ def _stop_when_orphaned(supervisor: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    supervisor, fd, host, port = int(argv[0]), int(argv[1]), argv[2], int(argv[3])
-    import uvicorn
+    supervisor, fd, beat = int(argv[0]), int(argv[1]), int(argv[2])
+    host, port = argv[3], int(argv[4])
 
     from adapters.backup import BackupError, hold_store
     from adapters.settings import Settings
@@ -41,15 +46,29 @@ def main(argv: list[str]) -> int:
     # The supervisor as it named itself, not the parent found now (it may be gone already).
     threading.Thread(target=_stop_when_orphaned, args=(supervisor,), daemon=True).start()
     try:
-        uvicorn.Server(config(host, port)).run(sockets=[sock])
+        os.set_blocking(beat, False)
+        BeatingServer(config(host, port), beat).run(sockets=[sock])
     finally:
         held.__exit__(None, None, None)
     return 0
 
 
-def config(host: str, port: int) -> Any:
-    import uvicorn
+class BeatingServer(uvicorn.Server):
+    """uvicorn's server whose event loop beats once a second (`on_tick` runs on it every
+    0.1 s): a byte to the supervisor's pipe; a full or closed pipe is passed over."""
 
+    def __init__(self, config: Any, beat: int) -> None:
+        super().__init__(config)
+        self.beat = beat
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % 10 == 0:
+            with contextlib.suppress(OSError):
+                os.write(self.beat, b".")
+        return bool(await super().on_tick(counter))
+
+
+def config(host: str, port: int) -> Any:
     return uvicorn.Config(
         "api.app:served_app",
         factory=True,

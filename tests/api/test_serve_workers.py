@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +95,21 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
+    with serving(tmp_path) as srv:
+        yield srv
+
+
+@contextmanager
+def serving(tmp_path: Path, **settings: str) -> Iterator[Server]:
+    """`ejournal serve --workers 2` on a SQLite store, once it answers /health; `settings`:
+    more EJOURNAL_ variables."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
     env.update(
         EJOURNAL_DATABASE_URL=f"sqlite:///{tmp_path}/x.db",
         EJOURNAL_VAR_DIR=str(tmp_path),
         EJOURNAL_LOG_LEVEL="WARNING",
+        **settings,
     )
     log = tmp_path / "server.log"
     with log.open("wb") as out:
@@ -342,6 +352,32 @@ def test_the_supervisor_is_small_replaces_a_lost_worker_and_leaves_no_orphan(
     server.proc.kill()  # the supervisor alone
     server.proc.wait()
     _wait_for(lambda: all(_state(pid) == "Z" for pid in workers), 30, "the workers' exit", server)
+
+
+def test_a_hung_worker_is_replaced(tmp_path: Path) -> None:
+    """A worker whose event loop stops (here: the whole process stopped, SIGSTOP) stops
+    beating; after EJOURNAL_WORKER_TIMEOUT_SECONDS the supervisor kills it and starts a new
+    one, which serves."""
+    with serving(tmp_path, EJOURNAL_WORKER_TIMEOUT_SECONDS="2") as server:
+        _wait_for(lambda: len(server.workers()) == 2, 30, "two workers", server)
+        hung = server.workers()[0]
+        os.kill(hung, signal.SIGSTOP)
+        _wait_for(
+            lambda: hung not in server.workers() and len(server.workers()) == 2,
+            60,
+            "a new worker in place of the hung one",
+            server,
+        )
+        assert f"обработчик {hung} не отвечает" in server.output()
+        for _ in range(20):  # every connection is answered
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.request("GET", "/health")
+            assert conn.getresponse().status == 200
+            conn.close()
+        # The living workers are not taken for hung ones: they beat.
+        workers = server.workers()
+        time.sleep(3)  # longer than the timeout: a worker that did not beat would be gone
+        assert server.workers() == workers
 
 
 def test_a_worker_that_cannot_take_the_store_stops_the_server(
