@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.sql import Cursor, Database
+from adapters.sql import Cursor, Database, array_literal
 
 
 @dataclass(frozen=True)
@@ -133,15 +133,17 @@ class Accounts:
     SESSIONS_QUERY = (
         "SELECT w.o, w.p, w.j, a.active, a.token_epoch, "
         "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = w.j) "
-        "FROM unnest(%s::text[], %s::text[], %s::text[]) AS w(o, p, j) CROSS JOIN "
+        "FROM unnest(%s::text::text[], %s::text::text[], %s::text::text[]) AS w(o, p, j) "
+        "CROSS JOIN "
         "LATERAL (SELECT * FROM accounts x WHERE x.org_id = w.o "
         "AND x.person_id = w.p LIMIT 1) a"
     )
 
     @staticmethod
-    def sessions_params(guards: Sequence[SessionGuard]) -> tuple[list[str], ...]:
+    def sessions_params(guards: Sequence[SessionGuard]) -> tuple[str, ...]:
+        """The three columns of `SESSIONS_QUERY` as array literals (adapters/sql.py)."""
         keys = list(dict.fromkeys(g.key for g in guards))
-        return [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+        return tuple(array_literal([k[n] for k in keys]) for n in range(3))
 
     @staticmethod
     def settle_sessions(guards: Sequence[SessionGuard], rows: Sequence[Sequence[Any]]) -> None:

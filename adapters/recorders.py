@@ -316,7 +316,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         self._select_after = _text(
             SQL(
                 "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM unnest(%s::uuid[], %s::bigint[]) AS h(id, version) "
+                "FROM unnest(%s::text::uuid[], %s::text::bigint[]) AS h(id, version) "
                 "CROSS JOIN LATERAL (SELECT * FROM {0}.{1} s WHERE s.originator_id = h.id "
                 "AND s.originator_version > h.version ORDER BY s.originator_version) AS e "
                 "ORDER BY e.originator_id, e.originator_version"
@@ -335,7 +335,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         # Each stream's newest chain head as stored (read under the stream's lock, so it is
         # the predecessor of what the unit inserts).
         self._stored_heads = (
-            "SELECT h.stream_id, h.version, h.hash, h.org_id FROM unnest(%s::text[]) AS w(s) "
+            "SELECT h.stream_id, h.version, h.hash, h.org_id FROM unnest(%s::text::text[]) AS w(s) "
             "CROSS JOIN LATERAL (SELECT * FROM event_hashes x WHERE x.stream_id = w.s "
             "ORDER BY x.version DESC LIMIT 1) AS h"
         )
@@ -345,8 +345,8 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         )
         # One statement: the sorted keys are locked one after another, in that order.
         self._stream_locks = (
-            "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT unnest(%s::int[]) AS k "
-            "ORDER BY 1) AS keys"
+            "SELECT pg_advisory_xact_lock(%s, k) FROM "
+            "(SELECT DISTINCT unnest(%s::text::int[]) AS k ORDER BY 1) AS keys"
         )
 
     # `unit` also runs a query for its caller in its first round trip (`_Bound.asked`).
@@ -386,11 +386,13 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
                     curs.execute(self._timeout_statement, prepare=True)
                 heads = None
                 if keys:
-                    curs.execute(self._stream_locks, (STREAM_LOCKS, keys), prepare=True)
+                    curs.execute(
+                        self._stream_locks, (STREAM_LOCKS, array_literal(keys)), prepare=True
+                    )
                     if self.writer is not None:
                         heads = conn.cursor(row_factory=tuple_row)
                         heads.execute(
-                            self._stored_heads, ([str(s) for s in streams],), prepare=True
+                            self._stored_heads, (array_literal(list(streams)),), prepare=True
                         )
                 answer = None
                 if ask is not None:
@@ -431,18 +433,13 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         bound = _unit.get()
         with contextlib.ExitStack() as stack:
             conn = bound.conn if bound else stack.enter_context(self.datastore.get_connection())
-            curs = stack.enter_context(conn.cursor())
-            curs.execute(
+            curs = stack.enter_context(conn.cursor(row_factory=tuple_row))
+            curs.execute(  # arrays as text (adapters/sql.py array_literal)
                 self._select_after,
-                ([h[0] for h in heads], [h[1] for h in heads]),
+                (array_literal([h[0] for h in heads]), array_literal([h[1] for h in heads])),
                 prepare=True,
             )
-            return [
-                StoredEvent(
-                    r["originator_id"], int(r["originator_version"]), r["topic"], bytes(r["state"])
-                )
-                for r in curs.fetchall()
-            ]
+            return [StoredEvent(r[0], int(r[1]), r[2], bytes(r[3])) for r in curs.fetchall()]
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -465,7 +462,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
         # go together; the ids are read after them.
         if bound.commit is None:
             raise RuntimeError("a write unit saves once: its COMMIT goes with its insert")
-        with bound.conn.cursor() as curs:
+        with bound.conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self._lock_events, prepare=True)
             curs.execute(self._insert_columns, columns, prepare=True)
             if inline is not None and self.writer is not None:
@@ -477,7 +474,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             commit, bound.commit = bound.commit, None
             try:
                 commit()
-                ids = [int(r["notification_id"]) for r in curs.fetchall()]
+                ids = [int(r[0]) for r in curs.fetchall()]
             except psycopg.errors.UniqueViolation as error:
                 used = _used_claim(inline, error)
                 if used is None:

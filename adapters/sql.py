@@ -318,11 +318,14 @@ def _insert_at(
             unnest.append(f"?::text::{kind}[]")
             aliases.append(f"c{n}")
             picked.append(f"x.c{n}")
+    # Each position through the events' primary key (LATERAL … LIMIT 1): a plain join may be
+    # planned as a scan of the whole events table, which grows with the log.
     cur.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(picked)} "
         f"FROM unnest({', '.join(unnest)}) AS x({', '.join(aliases)}) "
-        f"JOIN {events.name} e ON e.originator_id = x.at_stream::{events.id_type} "
-        f"AND e.originator_version = x.at_version {tail}",
+        f"CROSS JOIN LATERAL (SELECT s.notification_id FROM {events.name} s "
+        f"WHERE s.originator_id = x.at_stream::{events.id_type} "
+        f"AND s.originator_version = x.at_version LIMIT 1) AS e {tail}",
         arrays,
     )
 

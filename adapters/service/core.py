@@ -783,9 +783,10 @@ class Committer:
                     task = greenlet(functools.partial(context.run, work))
                     self._step(task, done, parked)
                 batch, parked[:] = parked[:MAX_GROUP], parked[MAX_GROUP:]
+                self._send_answers()  # calls that ended before saving: not kept for the group
                 if batch:
                     self._commit(batch, parked)
-                self._send_answers()
+                    self._send_answers()
             if self._stopping:
                 return
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from adapters.sql import At, array_literal, insert_many
 from api.bootstrap import Services
 from domain.ids import journal_id
 from tests.adapters.writing import record
@@ -49,7 +50,7 @@ def test_a_groups_lookups_read_by_index(imported: Services) -> None:
     news = plan_of(
         imported,
         recorder._select_after.replace("%s", "?"),
-        ([s for s in streams], [2 for _ in streams]),
+        (array_literal(streams), array_literal([2 for _ in streams])),
     )
     assert ("Seq Scan", events_table) not in news, news
 
@@ -73,7 +74,27 @@ def test_a_groups_lookups_read_by_index(imported: Services) -> None:
     assert heads and ("Seq Scan", "event_hashes") not in heads[0], heads
 
     # The unit's read of its streams' newest heads (with the news, under their locks).
-    newest = plan_of(
-        imported, recorder._stored_heads.replace("%s", "?"), ([str(s) for s in streams],)
-    )
+    newest = plan_of(imported, recorder._stored_heads.replace("%s", "?"), (array_literal(streams),))
     assert ("Seq Scan", "event_hashes") not in newest, newest
+
+    # The inline rows' positions, read from the events just inserted (`At`), by their key.
+    class Capturing:
+        dialect = "postgresql"
+        events = recorder._events
+
+        def __init__(self) -> None:
+            self.sql, self.params = "", None
+
+        def execute(self, sql: str, params: Any) -> None:
+            self.sql, self.params = sql, params
+
+    captured = Capturing()
+    insert_many(
+        captured,
+        "record_locator",
+        ("record_id", "kind", "journal_id", "position"),
+        ("text", "text", "text", "bigint"),
+        [(f"r{n}", "mark", str(s), At(str(s), 2)) for n, s in enumerate(streams)],
+    )
+    positions = plan_of(imported, captured.sql, captured.params)
+    assert ("Seq Scan", events_table) not in positions, positions
