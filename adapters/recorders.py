@@ -173,7 +173,8 @@ class InlineWriter:
         for claim, places in inline.claims:
             if claim.stored:
                 continue
-            if isinstance(ids[max(places)], At):
+            row = (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[max(places)])
+            if isinstance(row[-1], At):
                 # No answer awaited: a key already used fails the COMMIT (a unique violation
                 # the PostgreSQL unit tells as KeyAlreadyUsed), one round trip for all.
                 insert_many(
@@ -181,22 +182,14 @@ class InlineWriter:
                     "idempotency_keys",
                     ("scope", "idem_key", "fingerprint", "created_at", "position"),
                     ("text", "text", "text", "text", "bigint"),
-                    [
-                        (
-                            claim.scope,
-                            claim.key,
-                            claim.fingerprint,
-                            claim.created_at,
-                            ids[max(places)],
-                        )
-                    ],
+                    [row],
                 )
                 continue
             cur.execute(
                 "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, "
                 "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING "
                 "RETURNING position",
-                (claim.scope, claim.key, claim.fingerprint, claim.created_at, ids[max(places)]),
+                row,
             )
             if cur.fetchone() is None:  # (rowcount is unknown in a pipeline)
                 raise KeyAlreadyUsed(claim)

@@ -21,7 +21,11 @@ from adapters.service.core import LoopAnswer
 from adapters.storage import STORE_BUSY
 from api.bootstrap import Services
 from domain.errors import InvalidMark
-from tests.adapters.test_group_commit import counted_saves, stored_marks
+from tests.adapters.test_group_commit import (
+    assert_each_answered_and_stored,
+    counted_saves,
+    stored_marks,
+)
 from tests.adapters.writing import record
 
 STUDENTS = ["s01", "s02", "s03", "s04", "s05", "s06"]
@@ -56,11 +60,7 @@ def test_calls_submitted_together_share_their_transactions(imported: Services) -
     assert all(not isinstance(r, BaseException) for r in results), results
     # Those taken before the lock was let go make one group, all the others the next.
     assert 1 <= len(saves) <= 2, saves  # transactions (their sizes in events)
-    assert [r.student_id for r in results] == STUDENTS
-    assert len({r.position for r in results}) == len(STUDENTS)
-    for r in results:
-        assert [m.mark_id for m in stored_marks(app, r.student_id)] == [r.record.mark_id]
-    assert verify_store(app).ok
+    assert_each_answered_and_stored(app, results, STUDENTS)
 
 
 def test_what_fails_fails_alone(imported: Services) -> None:

@@ -91,6 +91,16 @@ def grouped(app: Any, calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
+def assert_each_answered_and_stored(app: Any, results: list[Any], students: list[str]) -> None:
+    """Each request answered with its own record and its own position, that mark alone
+    stored for its student, and the store verifies."""
+    assert [r.student_id for r in results] == students
+    assert len({r.position for r in results}) == len(students)
+    for r in results:
+        assert [m.mark_id for m in stored_marks(app, r.student_id)] == [r.record.mark_id]
+    assert verify_store(app).ok
+
+
 def stored_marks(app: Any, student_id: str) -> list[Any]:
     stream = journal_id("sght", "2026-2027", student_id)
     return [e for e in app.events.get(stream) if type(e).__name__ == "MarkRecorded"]
@@ -102,12 +112,7 @@ def test_queued_changes_are_saved_in_one_transaction(imported: Services) -> None
         results = grouped(app, [lambda s=s: mark(app, s) for s in STUDENTS])
     assert all(not isinstance(r, BaseException) for r in results), results
     assert len(saves) == 1, saves
-    # Each request is answered with its own record and its own position.
-    assert [r.student_id for r in results] == STUDENTS
-    assert len({r.position for r in results}) == len(STUDENTS)
-    for r in results:
-        assert [m.mark_id for m in stored_marks(app, r.student_id)] == [r.record.mark_id]
-    assert verify_store(app).ok
+    assert_each_answered_and_stored(app, results, STUDENTS)
 
 
 def test_a_change_that_breaks_a_rule_fails_alone(imported: Services) -> None:

@@ -25,6 +25,12 @@ from tests.adapters.writing import record
 pytestmark = pytest.mark.parametrize("store", ["postgres"], indirect=True)
 
 STUDENTS = ["s01", "s02", "s03", "s04", "s05", "s06"]
+# insert_many's table, columns and their types for the record locator.
+LOCATOR = (
+    "record_locator",
+    ("record_id", "kind", "journal_id", "position"),
+    ("text",) * 3 + ("bigint",),
+)
 
 
 @contextmanager
@@ -119,18 +125,14 @@ def test_at_positions_are_all_or_none_and_need_a_units_cursor(imported: Services
         with pytest.raises(TypeError, match="write unit"):
             insert_many(
                 cur,
-                "record_locator",
-                ("record_id", "kind", "journal_id", "position"),
-                ("text", "text", "text", "bigint"),
+                *LOCATOR,
                 [("r", "mark", "j", At("x", 1))],
             )
         named = _PgCursor(cur._cur, EventsTable("nowhere", "uuid"))
         with pytest.raises(TypeError, match="all by event"):
             insert_many(
                 named,
-                "record_locator",
-                ("record_id", "kind", "journal_id", "position"),
-                ("text", "text", "text", "bigint"),
+                *LOCATOR,
                 [("r", "mark", "j", At("x", 1)), ("q", "mark", "j", 7)],
             )
 
