@@ -31,6 +31,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
 from adapters.sql import At, EventsTable, _PgCursor, array_literal, insert_many
+from adapters.store_waits import bound_waits, wait_left
 from adapters.write_gate import gate_for
 
 INLINE = ("delegations", "hash_chain", "record_locator")
@@ -261,7 +262,7 @@ class SQLiteJournalRecorder(SQLiteApplicationRecorder):
         if gate is None:
             yield
             return
-        with gate.passage(float(pool.lock_timeout or 5)):
+        with gate.passage(wait_left(float(pool.lock_timeout or 5))):
             yield
 
     def insert_events(
@@ -297,6 +298,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             },
         )
         super().__init__(*args, **kwargs)
+        bound_waits(self.datastore.pool, self.datastore.pool.timeout)
         schema = Identifier(self.datastore.schema)
         table = Identifier(self.events_table_name)
         # Statements rendered to text once: psycopg converts a text query once and caches

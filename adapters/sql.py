@@ -18,6 +18,7 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from adapters.store_waits import bound_waits
 from adapters.write_gate import gate_for
 
 
@@ -361,6 +362,7 @@ class PostgresDatabase:
             },
             open=True,
         )
+        bound_waits(self.pool, busy_seconds)
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[_PgCursor]:

@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.accounts import SessionEnded, SessionGuard, session_guard
 from adapters.service.core import LoopAnswer
+from adapters.storage import STORE_BUSY
+from adapters.store_waits import call_started
 from adapters.tokens import InvalidToken, TokenClaims
 from api.bootstrap import Services
 from api.errors import Unauthenticated
@@ -121,6 +123,7 @@ class Caller:
         if not self._checked:
             guard = SessionGuard(claims.org_id, claims.person_id, claims.jti, claims.epoch)
             token = session_guard.set(guard)
+        call_started()  # its waits for the store share one budget from now, here and there
         try:
             context = contextvars.copy_context()
         finally:
@@ -145,6 +148,8 @@ class Caller:
             result = await future
         except SessionEnded:
             raise Unauthenticated(SESSION_ENDED) from None
+        except STORE_BUSY:
+            raise  # `503 store-busy` whatever the session: not another wait for the store
         except Exception:
             if guard.valid is None and not await run_in_threadpool(self._session_valid):
                 raise Unauthenticated(SESSION_ENDED) from None

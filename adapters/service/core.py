@@ -44,6 +44,7 @@ from adapters.recorders import (
 )
 from adapters.sql import Database
 from adapters.storage import STORE_BUSY
+from adapters.store_waits import budget_from, started_at
 from adapters.tables import create_tables
 from adapters.transcodings import DateAsISO, JournalTranscoder
 from domain import ids
@@ -503,6 +504,13 @@ class JournalCore(Application[UUID]):
         (a writer outside the locks) or a reused idempotency key rolls back the save, which
         is run again without what failed. The group holds its aggregates' stripes (in one
         global order): readers here wait for it, never see a change half made."""
+        # Its waits for the store count from the earliest call's start: a store that is down
+        # fails the group within the budget of the call that has waited longest.
+        starts = [c.started for c in group if c.started is not None]
+        with budget_from(min(starts) if starts else None):
+            self._run_group(group)
+
+    def _run_group(self, group: list[_Change]) -> None:
         # On PostgreSQL the group's sessions are read by its unit, with its news (one round
         # trip fewer); elsewhere by a lookup first.
         guards = self._unchecked(group)
@@ -882,6 +890,8 @@ class _Change:
     # (immutable records); without it, the answer is a copy of each aggregate it touched.
     pick: Callable[[dict[UUID, Any]], Any] | None = None
     picked: Any = None
+    # When its call's budget for waiting on the store began (`adapters.store_waits`).
+    started: float | None = field(default_factory=started_at)
     done: bool = False
     error: BaseException | None = None
     copies: Any = None  # the copies of what it touched, or what `pick` took

@@ -56,7 +56,9 @@ from tests.conftest import ROOT, Api, make_settings
 ORG, YEAR = "sght", "2026-2027"
 GROUP = [f"s{n:02d}" for n in range(1, 25)]  # g1 from its first day (s25 joins in October)
 TEACHER = Actor("t1", "teacher", ORG, frozenset({"teacher"}))
-BUSY_BOUND_SECONDS = 20.0
+# A busy or unreachable store answers within its busy time (5 s, the default these tests
+# keep), plus 3 s for a slow machine: one budget per call, not one wait per call ahead of it.
+BUSY_BOUND_SECONDS = 5.0 + 3.0
 
 Acked = dict[str, set[str]]  # student -> ids of the marks that were answered 201
 
@@ -428,6 +430,7 @@ def test_postgres_restart_under_writes(
             for a in busy:
                 assert a[5].get("retry-after"), a
                 assert '"store-busy"' in a[4], a[4]
+            assert settings.store_busy_seconds == 5
             assert worst < BUSY_BOUND_SECONDS, f"an answer took {worst:.1f} s"
             recovered = {a[0] for a in after if a[3] == 201}
             assert recovered == set(writers), (
