@@ -16,7 +16,8 @@ worker (`api.worker`) is a fresh interpreter that inherits the socket and serves
 - Each worker's event loop writes a byte to a pipe of its own every second (its heartbeat).
   A worker silent for longer than EJOURNAL_WORKER_TIMEOUT_SECONDS (a hung loop: it would
   keep its share of the connections unanswered) is killed and so replaced; before its
-  first beat it is given STARTUP_SECONDS more to import and start."""
+  first beat it is given ten timeouts more (at most STARTUP_SECONDS) to import and start.
+  Its first beat is said on stderr («обработчик N принимает запросы»)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from collections import deque
 STARTUP_FAILURE = 3
 GRACE_SECONDS = 30.0
 CRASHES, CRASH_WINDOW = 5, 10.0
-STARTUP_SECONDS = 120.0  # before a worker's first heartbeat, on top of the timeout
+STARTUP_SECONDS = 120.0  # the most, before a worker's first heartbeat, on top of the timeout
 
 
 class _Beats:
@@ -41,16 +42,20 @@ class _Beats:
         self.last = time.monotonic()
         self.started = False
 
-    def read(self, now: float) -> None:
+    def read(self, now: float) -> bool:
+        """True at the worker's first beat."""
         try:
             if os.read(self.fd, 4096):
+                first = not self.started
                 self.last, self.started = now, True
+                return first
         except BlockingIOError:
             pass
+        return False
 
     def silent_for(self, now: float, timeout: float) -> float | None:
         """Seconds of silence, if over the limit (None otherwise)."""
-        limit = timeout if self.started else timeout + STARTUP_SECONDS
+        limit = timeout if self.started else timeout + min(STARTUP_SECONDS, 10 * timeout)
         return now - self.last if now - self.last > limit else None
 
 
@@ -92,7 +97,8 @@ def main(argv: list[str]) -> int:
             status = proc.poll()
             if status is None:
                 now = time.monotonic()
-                beats[pid].read(now)
+                if beats[pid].read(now):
+                    _say(f"обработчик {pid} принимает запросы")
                 silent = beats[pid].silent_for(now, timeout)
                 if silent is not None and not stop_at:
                     _say(f"обработчик {pid} не отвечает {silent:.0f} с; останавливаю его")

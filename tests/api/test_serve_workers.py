@@ -24,6 +24,7 @@ import pytest
 
 from adapters.backup import BackupError, _store_lock
 from adapters.settings import Settings
+from api.supervisor import _Beats
 
 ROOT = Path(__file__).resolve().parents[2]
 EJOURNAL = Path(sys.executable).parent / "ejournal"
@@ -361,6 +362,14 @@ def test_a_hung_worker_is_replaced(tmp_path: Path) -> None:
     with serving(tmp_path, EJOURNAL_WORKER_TIMEOUT_SECONDS="2") as server:
         _wait_for(lambda: len(server.workers()) == 2, 30, "two workers", server)
         hung = server.workers()[0]
+        # Stopped once it serves: stopped while starting, it could hold the SQLite file's
+        # write lock (creating the tables), and the worker starting beside it would fail.
+        _wait_for(
+            lambda: f"обработчик {hung} принимает запросы" in server.output(),
+            30,
+            "the worker's first heartbeat",
+            server,
+        )
         os.kill(hung, signal.SIGSTOP)
         _wait_for(
             lambda: hung not in server.workers() and len(server.workers()) == 2,
@@ -424,3 +433,25 @@ def test_a_port_in_use_is_told_before_any_worker_starts(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"Не удалось занять адрес 127.0.0.1:{port}" in " ".join(done.stderr.split())
     assert "Журнал работает" not in done.stdout + done.stderr
+
+
+def test_a_worker_that_hangs_while_starting_is_given_ten_timeouts_at_most_two_minutes() -> None:
+    read, write = os.pipe()
+    try:
+        beats = _Beats(read)
+        start = beats.last
+        # EJOURNAL_WORKER_TIMEOUT_SECONDS=2: 2 + 20 s before a first beat, then 2 s.
+        assert beats.silent_for(start + 21.9, 2.0) is None
+        assert beats.silent_for(start + 22.1, 2.0) is not None
+        # The default 60: 60 + 120 s (not 60 + 600).
+        assert beats.silent_for(start + 179.0, 60.0) is None
+        assert beats.silent_for(start + 181.0, 60.0) is not None
+        os.write(write, b".")
+        assert beats.read(start + 1.0) is True  # the first beat, said once
+        os.write(write, b".")
+        assert beats.read(start + 2.0) is False
+        assert beats.silent_for(start + 3.9, 2.0) is None
+        assert beats.silent_for(start + 4.1, 2.0) is not None
+    finally:
+        os.close(read)
+        os.close(write)
