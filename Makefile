@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/ejournal serve --port $${PORT:-8000} --workers $${EJOURNAL_WORKERS:-0}
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $${EJOURNAL_TEST_PROCESSES:-2}
 
 lint: $(STAMP)
 	$(BIN)/ruff check domain projections adapters api tests bench
