@@ -9,10 +9,10 @@ copy must pass `PRAGMA integrity_check` and hold the event table; a dump must be
 to its end by pg_restore; each further copy must have the first copy's SHA-256. A copy that fails
 is removed.
 
-Restore cannot destroy: it refuses while a server holds the store (`hold_store`), checks the whole
-backup before touching anything, and then swaps it in at once — SQLite by `os.replace` of a
-checked copy, PostgreSQL by dropping and re-creating the schema inside one transaction, so a
-failure anywhere leaves the live data as they were."""
+Restore cannot destroy: it refuses while a server holds the store (`hold_store`, kept through a
+PostgreSQL restart), checks the whole backup before touching anything, and then swaps it in at
+once — SQLite by `os.replace` of a checked copy, PostgreSQL by dropping and re-creating the
+schema inside one transaction, so a failure anywhere leaves the live data as they were."""
 
 from __future__ import annotations
 
@@ -25,12 +25,15 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import psycopg
+import structlog
 
 from adapters.settings import Settings
 from adapters.storage import is_postgres, sqlite_path
@@ -47,6 +50,8 @@ OPEN_ELSEWHERE = "База SQLite открыта другим процессом
 _COMMAND_TIMEOUT = 3600
 _SCRIPT_END = b"-- PostgreSQL database dump complete"
 _LOCK_TIMEOUT = "30s"
+# How often a server's hold of a PostgreSQL store is tried (and taken again after a restart).
+KEEP_SECONDS = 2.0
 
 
 class BackupError(Exception):
@@ -61,42 +66,50 @@ def _stamp(now: datetime) -> str:
 
 
 @contextlib.contextmanager
-def hold_store(settings: Settings) -> Iterator[None]:
+def hold_store(settings: Settings, on_lost: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the store in use for as long as the block runs (a server: its whole lifetime).
 
     Shared: any number of servers, workers and backups hold it together; `restore` needs it
     alone and refuses while anybody holds it. SQLite: a shared `flock` on `<database>.lock`;
     PostgreSQL: a shared session advisory lock (key from the schema name) on a dedicated
-    connection kept open for the block. Raises BackupError when a restore is running."""
-    with _store_lock(settings, exclusive=False):
+    connection kept open for the block. Raises BackupError when a restore is running.
+
+    PostgreSQL ends the session, and with it the lock, when it restarts: with `on_lost`, the
+    hold is kept — its connection is tried every KEEP_SECONDS, made again once the database is
+    back and the lock taken again; if a restore has taken the store meanwhile, `on_lost()` is
+    called (a server stops: its data are being replaced)."""
+    with _store_lock(settings, exclusive=False, on_lost=on_lost):
         yield
 
 
 @contextlib.contextmanager
-def _store_lock(settings: Settings, *, exclusive: bool) -> Iterator[None]:
+def _store_lock(
+    settings: Settings, *, exclusive: bool, on_lost: Callable[[], None] | None = None
+) -> Iterator[None]:
     busy = IN_USE if exclusive else RESTORING
     url = settings.database_url
     if is_postgres(url):
-        try:
-            conn = psycopg.connect(
-                _libpq(url), autocommit=True, application_name="ejournal: store lock"
-            )
-        except psycopg.Error as e:
-            raise BackupError(f"Нет связи с PostgreSQL: {e}") from e
         key = lock_key(settings.postgres_schema)
         kind = "" if exclusive else "_shared"
         try:
-            row = conn.execute(f"SELECT pg_try_advisory_lock{kind}(%s)", (key,)).fetchone()
-            if not (row and row[0]):
-                raise BackupError(busy)
-            try:
-                yield
-            finally:
-                # Released before the connection closes: a closed session's backend ends (and
-                # lets its locks go) a moment later, and a restore just after must not see it.
-                with contextlib.suppress(psycopg.Error):
-                    conn.execute(f"SELECT pg_advisory_unlock{kind}(%s)", (key,))
+            conn = _locked(url, key, kind)
+        except psycopg.Error as e:
+            raise BackupError(f"Нет связи с PostgreSQL: {e}") from e
+        if conn is None:
+            raise BackupError(busy)
+        keeper = _Keeper(url, key, kind, conn, on_lost) if on_lost is not None else None
+        try:
+            if keeper is not None:
+                keeper.start()
+            yield
         finally:
+            if keeper is not None:
+                keeper.stop()
+                conn = keeper.conn
+            # Released before the connection closes: a closed session's backend ends (and
+            # lets its locks go) a moment later, and a restore just after must not see it.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(f"SELECT pg_advisory_unlock{kind}(%s)", (key,))
             conn.close()  # ends the session and with it the lock, in any case
         return
     path = sqlite_path(url)
@@ -118,6 +131,56 @@ def _store_lock(settings: Settings, *, exclusive: bool) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _locked(url: str, key: int, kind: str) -> psycopg.Connection[Any] | None:
+    """A new session holding the store's advisory lock, or None when another holds it so."""
+    conn = psycopg.connect(
+        _libpq(url), autocommit=True, application_name="ejournal: store lock", connect_timeout=5
+    )
+    try:
+        row = conn.execute(f"SELECT pg_try_advisory_lock{kind}(%s)", (key,)).fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    if row and row[0]:
+        return conn
+    conn.close()
+    return None
+
+
+class _Keeper(threading.Thread):
+    """Keeps a held PostgreSQL store lock through a database restart (`hold_store`)."""
+
+    def __init__(
+        self, url: str, key: int, kind: str, conn: Any, on_lost: Callable[[], None]
+    ) -> None:
+        super().__init__(name="store-lock", daemon=True)
+        self.url, self.key, self.kind, self.conn, self.on_lost = url, key, kind, conn, on_lost
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=30)
+
+    def run(self) -> None:
+        log = structlog.get_logger("ejournal.store")
+        while not self._stopping.wait(KEEP_SECONDS):
+            try:
+                self.conn.execute("SELECT 1")
+                continue
+            except psycopg.Error:
+                self.conn.close()  # the session, and its lock, are gone
+            try:
+                conn = _locked(self.url, self.key, self.kind)
+            except psycopg.Error:
+                continue  # the database is not back yet: tried again next round
+            if conn is None:  # a restore took the store while the lock was lost
+                log.error("store.lock_lost_to_a_restore")
+                self.on_lost()
+                return
+            self.conn = conn
+            log.warning("store.lock_taken_again")
 
 
 def lock_key(schema: str) -> int:

@@ -121,17 +121,23 @@ def serve(
 ) -> None:
     """Запустить HTTP API."""
     import os
+    import signal
 
-    from adapters.backup import BackupError, hold_store
+    from adapters.backup import RESTORING, BackupError, hold_store
 
     settings = Settings()
     count = (settings.workers if workers is None else workers) or os.cpu_count() or 1
     # Worker processes (started after this) use two malloc arenas instead of eight per core:
     # their threads then share freed memory (about 10 MB less per worker under load).
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+
+    def stop_serving() -> None:  # a restore took the store while a restart had lost our hold
+        console.print(f"[red]{RESTORING}; сервер остановлен[/red]")
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown
+
     try:
         # Held while serving: `ejournal restore` refuses meanwhile (and we refuse during one).
-        in_use = hold_store(settings)
+        in_use = hold_store(settings, on_lost=stop_serving if count == 1 else None)
         in_use.__enter__()
     except BackupError as e:
         console.print(f"[red]{e}[/red]")

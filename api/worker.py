@@ -33,12 +33,19 @@ def main(argv: list[str]) -> int:
     supervisor, fd, beat = int(argv[0]), int(argv[1]), int(argv[2])
     host, port = argv[3], int(argv[4])
 
-    from adapters.backup import BackupError, hold_store
+    from adapters.backup import RESTORING, BackupError, hold_store
     from adapters.settings import Settings
 
     sock = socket.socket(fileno=fd)
+    lost = threading.Event()
+
+    def stop_serving() -> None:  # a restore took the store while a restart had lost our hold
+        print(f"ejournal: {RESTORING}; обработчик остановлен", file=sys.stderr, flush=True)
+        lost.set()
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown
+
     try:
-        held = hold_store(Settings())
+        held = hold_store(Settings(), on_lost=stop_serving)
         held.__enter__()
     except BackupError as e:
         print(f"ejournal: {e}", file=sys.stderr, flush=True)
@@ -50,7 +57,7 @@ def main(argv: list[str]) -> int:
         BeatingServer(config(host, port), beat).run(sockets=[sock])
     finally:
         held.__exit__(None, None, None)
-    return 0
+    return 3 if lost.is_set() else 0  # 3: the supervisor stops the server
 
 
 class BeatingServer(uvicorn.Server):

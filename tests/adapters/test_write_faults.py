@@ -646,3 +646,89 @@ def test_verify_meets_a_write_that_lands_after_its_last_read(
     assert result.ok, result.broken
     monkeypatch.undo()
     assert_verified(imported)
+
+
+def _advisory_share_locks(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.postgres
+def test_a_server_s_hold_of_the_store_outlasts_a_database_restart(
+    throwaway_postgres: ThrowawayPostgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart ends the session that held the store: the hold is taken again once the
+    database is back, so `restore` still refuses while the server runs."""
+    from adapters import backup
+
+    monkeypatch.setattr(backup, "KEEP_SECONDS", 0.2)
+    pg = throwaway_postgres
+    settings = make_settings({"database_url": pg.url, "postgres_schema": "t_hold"}, tmp_path)
+    lost = threading.Event()
+    with backup.hold_store(settings, on_lost=lost.set):
+        assert _advisory_share_locks(pg.url) == 1
+        pg.stop()
+        pg.start()
+        deadline = time.monotonic() + 30
+        while _advisory_share_locks(pg.url) != 1:
+            assert time.monotonic() < deadline, "the hold was not taken again"
+            time.sleep(0.05)
+        dump = tmp_path / "any.dump"
+        dump.write_bytes(b"not looked at: the store is refused first")
+        with pytest.raises(backup.BackupError, match="используется работающим сервером"):
+            backup.restore(settings, dump)
+        assert not lost.is_set()
+    assert _advisory_share_locks(pg.url) == 0  # let go at the end, as before
+
+
+@pytest.mark.postgres
+def test_a_server_whose_lost_hold_a_restore_took_is_told_to_stop(
+    throwaway_postgres: ThrowawayPostgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from adapters import backup
+
+    monkeypatch.setattr(backup, "KEEP_SECONDS", 0.2)
+    pg = throwaway_postgres
+    settings = make_settings({"database_url": pg.url, "postgres_schema": "t_hold"}, tmp_path)
+    lost = threading.Event()
+    with backup.hold_store(settings, on_lost=lost.set), RestoreHold() as restoring:
+        with psycopg.connect(pg.url, autocommit=True) as admin:
+            while not restoring.taken:  # the hold's session ended, a restore takes the store
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'ejournal: store lock'"
+                )
+                restoring.try_take(settings)
+        assert lost.wait(30), "the server was not told that a restore took its store"
+
+
+class RestoreHold:
+    """The exclusive hold `restore` takes, kept open by the test."""
+
+    def __init__(self) -> None:
+        self.taken = False
+        self._held: Any = None
+
+    def __enter__(self) -> RestoreHold:
+        return self
+
+    def try_take(self, settings: Settings) -> None:
+        from adapters import backup
+
+        held = backup._store_lock(settings, exclusive=True)
+        try:
+            held.__enter__()
+        except backup.BackupError:
+            return  # the server's hold came back first: ended again, and tried again
+        self._held, self.taken = held, True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._held is not None:
+            self._held.__exit__(None, None, None)
