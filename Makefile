@@ -17,8 +17,11 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/ejournal serve --port $${PORT:-8000} --workers $${EJOURNAL_WORKERS:-0}
 
+# The suite in two processes (pytest-xdist), then the tests that measure time, fairness or
+# memory alone (marked `serial`): a second process would skew what they measure.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $${EJOURNAL_TEST_PROCESSES:-2}
+	$(BIN)/python -m pytest -n $${EJOURNAL_TEST_PROCESSES:-2} -m 'not serial'
+	$(BIN)/python -m pytest -m serial
 
 lint: $(STAMP)
 	$(BIN)/ruff check domain projections adapters api tests bench

@@ -269,6 +269,7 @@ def test_who_may_open_it(imported: Services) -> None:
     assert build(imported, period_id=None).period_id == "S1"
 
 
+@pytest.mark.serial  # a time or memory bound: run alone (Makefile)
 def test_thirty_students_by_eighty_lessons_build_fast(
     services: Services, roster: dict[str, Any], clock: FixedClock
 ) -> None:

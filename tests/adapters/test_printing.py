@@ -294,6 +294,7 @@ def test_group_journal_is_pdfa_2b_with_embedded_fonts(journal_pdf: bytes) -> Non
     assert_fonts_embedded(journal_pdf)
 
 
+@pytest.mark.serial  # a time or memory bound: run alone (Makefile)
 def test_big_group_journal_splits_lessons_and_stays_valid(
     big_journal: tuple[bytes, float],
 ) -> None:

@@ -26,6 +26,8 @@ from adapters.store_waits import (
 )
 from tests.conftest import POSTGRES_URL, require_postgres
 
+pytestmark = pytest.mark.serial  # wait times measured: run alone (Makefile)
+
 
 def test_without_a_budget_a_wait_has_the_whole_timeout() -> None:
     assert contextvars.Context().run(wait_left, 5.0) == 5.0

@@ -53,6 +53,8 @@ from tests.api.helpers import (
 )
 from tests.conftest import ROOT, Api, make_settings
 
+pytestmark = pytest.mark.serial  # latency bounds under faults: run alone (Makefile)
+
 ORG, YEAR = "sght", "2026-2027"
 GROUP = [f"s{n:02d}" for n in range(1, 25)]  # g1 from its first day (s25 joins in October)
 TEACHER = Actor("t1", "teacher", ORG, frozenset({"teacher"}))

@@ -40,9 +40,12 @@ from tests.adapters.live_server import (
 )
 from tests.conftest import make_settings
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="watches the server's process group in /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="watches the server's process group in /proc"
+    ),
+    pytest.mark.serial,  # kill -9 under load, latency bounds: run alone (Makefile)
+]
 
 STUDENTS = [f"s{i:02d}" for i in range(1, 25)]  # in g1 from 2026-09-01 (s25 only from October)
 YEAR_STARTS, YEAR_ENDS = date(2026, 9, 1), date(2027, 6, 30)

@@ -322,6 +322,7 @@ def _status_kib(pid: int, field: str) -> int:
     raise AssertionError(f"no {field} for {pid}")
 
 
+@pytest.mark.serial  # a time or memory bound: run alone (Makefile)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
 def test_three_100_mb_bodies_at_once_keep_server_memory_bounded(tmp_path: Path) -> None:
     port = _free_port()

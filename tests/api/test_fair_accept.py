@@ -11,7 +11,11 @@ import socket
 import time
 from typing import Any
 
+import pytest
+
 from api.fair_accept import FairAcceptLoop, new_loop
+
+pytestmark = pytest.mark.serial  # how accepts are shared: run alone (Makefile)
 
 
 class _Counting(socket.socket):

@@ -187,6 +187,7 @@ def big_group(
         services.close()
 
 
+@pytest.mark.serial  # a time or memory bound: run alone (Makefile)
 def test_a_large_page_renders_quickly(big_group: tuple[Services, FixedClock]) -> None:
     services, clock = big_group
     students = [f"s{n:02d}" for n in range(1, 31) if n != 25]  # s25 joins in October

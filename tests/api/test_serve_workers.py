@@ -29,9 +29,12 @@ from api.supervisor import _Beats
 ROOT = Path(__file__).resolve().parents[2]
 EJOURNAL = Path(sys.executable).parent / "ejournal"
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
+    ),
+    pytest.mark.serial,  # timing, fairness and memory bounds: run alone (Makefile)
+]
 
 
 def free_port() -> int:
