@@ -58,6 +58,7 @@ from domain.errors import RuleViolation
 from domain.integrity import ChainBroken, ChainWalk, canonical, event_hash_of_canonical
 from domain.reference import AcademicYear, Organisation
 from projections.attendance import Attendance
+from projections.chain import canonical_topic
 from projections.gradebook import Gradebook
 from projections.summary_sheet import PeriodResult, SummaryRow
 
@@ -198,9 +199,9 @@ def _write_events(
                 if last is None or n.originator_version > last:
                     continue
                 stream, version = str(n.originator_id), n.originator_version
-                state = app.chain.state_of(n)
                 # The state and the topic serialised once, for the hash and for the line.
-                state_json, topic_json = canonical(state), canonical(n.topic)
+                state_json, state = app.chain.canonical_of(n)
+                topic_json = canonical_topic(n.topic)
                 try:
                     previous = walk.previous(stream, version)
                 except ChainBroken as e:

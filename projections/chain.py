@@ -49,7 +49,8 @@ def canonical_state(raw: bytes) -> tuple[bytes, Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _canonical_topic(topic: str) -> bytes:
+def canonical_topic(topic: str) -> bytes:
+    """An event topic as canonical JSON (a string; topics are few, so kept)."""
     return canonical(topic)
 
 
@@ -91,6 +92,10 @@ class HashChain:
 
     def state_of(self, notification: Any) -> Any:
         return json.loads(self.unwrap(notification.state))
+
+    def canonical_of(self, notification: Any) -> tuple[bytes, Any]:
+        """The stored state's canonical JSON and the state (`canonical_state`)."""
+        return canonical_state(self.unwrap(notification.state))
 
     @staticmethod
     def _stored_heads(cur: Cursor, wanted: dict[str, int]) -> dict[str, tuple[int, str, str]]:
@@ -148,7 +153,7 @@ class HashChain:
         rows = []
         for n, position in notifications:
             stream = str(n.originator_id)
-            state_json, state = canonical_state(self.unwrap(n.state))
+            state_json, state = self.canonical_of(n)
             version = n.originator_version
             if version == 1:
                 previous, org = GENESIS, str(state.get("org_id", ""))
@@ -164,7 +169,7 @@ class HashChain:
             digest = event_hash_of_canonical(  # what event_hash(...) of the parsed state is
                 stream=stream.encode(),
                 version=b"%d" % version,
-                topic=_canonical_topic(n.topic),
+                topic=canonical_topic(n.topic),
                 state=state_json,
                 previous=previous.encode(),
             )
