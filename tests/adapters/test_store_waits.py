@@ -7,7 +7,6 @@ that break, a port nobody listens on for a store that is down.
 from __future__ import annotations
 
 import contextvars
-import socket
 import threading
 import time
 import uuid
@@ -24,6 +23,7 @@ from adapters.store_waits import (
     call_started,
     wait_left,
 )
+from tests.adapters.live_server import free_port
 from tests.conftest import POSTGRES_URL, require_postgres
 
 pytestmark = pytest.mark.serial  # wait times measured: run alone (Makefile)
@@ -47,16 +47,10 @@ def test_a_spent_budget_still_takes_a_ready_connection() -> None:
     assert wait_left(5.0) == 5.0  # the budget ends with its block
 
 
-def _refused_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # closed again: connecting is refused
-
-
 @pytest.fixture
 def pool_of_a_store_that_is_down() -> Iterator[ConnectionPool]:
     pool = ConnectionPool(
-        f"host=127.0.0.1 port={_refused_port()} user=postgres connect_timeout=1",
+        f"host=127.0.0.1 port={free_port()} user=postgres connect_timeout=1",  # refused
         min_size=1,
         timeout=3.0,
         open=True,

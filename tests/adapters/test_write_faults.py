@@ -13,7 +13,6 @@ import glob
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from api.bootstrap import Services
 from domain.actors import Actor, system_actor
 from domain.ids import journal_id
 from domain.journal import StudentJournal
+from tests.adapters.live_server import free_port
 from tests.api.helpers import (
     ADMIN,
     TEACHER_MATH,
@@ -253,12 +253,6 @@ def test_an_exception_inside_the_transaction_leaves_nothing(
 
 
 # --- 3. A PostgreSQL restart under writes ------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ThrowawayPostgres:
