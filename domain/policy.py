@@ -192,7 +192,7 @@ def visible_subjects(
         return ALL_SUBJECTS
     if actor.has(Role.ARCHIVIST) and year.closed_at is not None:
         return ALL_SUBJECTS  # archivists read closed years only
-    student_groups = {g for (g, s) in year.memberships if s == student_id}
+    student_groups = year.memberships_of(student_id)
     if any(year.groups[g].curator_id == actor.id for g in student_groups if g in year.groups):
         return ALL_SUBJECTS
     if actor.has(Role.TEACHER):

@@ -294,6 +294,7 @@ class AcademicYear(Audited):
 
         def apply(self, year: AcademicYear) -> None:
             key = (self.group_id, self.student_id)
+            year._by_student = None
             if self.after is None:
                 year.memberships.pop(key, None)
             else:
@@ -466,21 +467,32 @@ class AcademicYear(Audited):
 
     # --- queries used by the journal's commands ----------------------------------------
 
+    # The memberships by student, built when first asked and dropped when one changes: a
+    # question about one student is a lookup, not a pass over the school's memberships
+    # (a lesson's entries ask several per student). Derived, never stored.
+    _by_student: dict[str, dict[str, Membership]] | None = None
+
+    def memberships_of(self, student_id: str) -> dict[str, Membership]:
+        """The student's memberships this year, by group."""
+        index = self._by_student
+        if index is None:
+            index = {}
+            for (g, s), m in self.memberships.items():
+                index.setdefault(s, {})[g] = m
+            self._by_student = index
+        return index.get(student_id, {})
+
     def groups_of(self, student_id: str, on: date) -> list[str]:
         """Groups the student belongs to on a day."""
-        return sorted(
-            g for (g, s), m in self.memberships.items() if s == student_id and m.covers(on)
-        )
+        return sorted(g for g, m in self.memberships_of(student_id).items() if m.covers(on))
 
     def ever_in_year(self, student_id: str) -> bool:
-        return any(s == student_id for (_, s) in self.memberships)
+        return bool(self.memberships_of(student_id))
 
     def curates(self, teacher_id: str, student_id: str, on: date | None = None) -> bool:
         """Whether the person is curator of a group the student is in (on a day, or ever)."""
         groups = (
-            self.groups_of(student_id, on)
-            if on is not None
-            else {g for (g, s) in self.memberships if s == student_id}
+            self.groups_of(student_id, on) if on is not None else self.memberships_of(student_id)
         )
         return any(self.groups[g].curator_id == teacher_id for g in groups if g in self.groups)
 
@@ -489,7 +501,7 @@ class AcademicYear(Audited):
 
     def teaches(self, teacher_id: str, student_id: str, subject_id: str | None = None) -> bool:
         """Whether the teacher is assigned to any group the student was ever in this year."""
-        student_groups = {g for (g, s) in self.memberships if s == student_id}
+        student_groups = self.memberships_of(student_id)
         return any(
             t == teacher_id and g in student_groups and (subject_id is None or subj == subject_id)
             for t, g, subj in self.assignments

@@ -67,6 +67,7 @@ class EntryUseCases(AbsenceUseCases):
         transaction, or none (a failing item is reported by kind and index)."""
         year = self.year_of_date(actor.org_id, lesson_date)
         year.ensure_open()
+        today = self.today(actor.org_id)
         errors: list[dict[str, Any]] = []
         plan: list[tuple[str, int, Any, Actor, bool]] = []
         items: list[tuple[str, int, Any]] = [("marks", i, m) for i, m in enumerate(marks)]
@@ -93,6 +94,7 @@ class EntryUseCases(AbsenceUseCases):
                     lesson_no=lesson_no,
                     reason=None,
                     allow_curator=kind == "absences",
+                    today=today,
                 )
             except RuleViolation as e:
                 errors.append(_error(kind, index, e))

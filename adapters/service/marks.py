@@ -46,10 +46,12 @@ class MarkUseCases(JournalCore):
         reason: str | None,
         allow_curator: bool = False,
         changing_entry_of: str | None = None,
+        today: date | None = None,
     ) -> tuple[Actor, bool]:
         """Who writes this current entry, in which role, and whether it is an authorised late
         one: the write policy, own entries only for a change (`changing_entry_of` is the
-        entry's author), then the deadline (R-MARK-2/4/5)."""
+        entry's author), then the deadline (R-MARK-2/4/5). `today`: the school's date, when
+        the caller has it already (a lesson's entries ask once for all their items)."""
         role = authorise_journal_write(
             actor,
             year,
@@ -66,7 +68,7 @@ class MarkUseCases(JournalCore):
         late = current_entry_is_late(
             role=role,
             lesson_date=day,
-            today=self.today(actor.org_id),
+            today=today or self.today(actor.org_id),
             rules=year.rules,
             reason=reason,
         )

@@ -557,6 +557,28 @@ def test_ever_in_year() -> None:
     assert not year.ever_in_year("s99")
 
 
+def test_questions_about_a_student_follow_membership_changes_asked_before() -> None:
+    # The memberships by student are built at the first question; a change must reach the
+    # next one (a transfer, a new student, a membership removed).
+    year = replay(synced_year(memberships=TRANSFER))
+    assert year.groups_of("s02", date(2027, 1, 1)) == ["5b"]
+    assert not year.ever_in_year("s03")
+    year.sync(
+        **roster(
+            memberships={
+                ("5a", "s02"): Membership(SEP_1, None),
+                ("5b", "s03"): Membership(SEP_1, None),
+            }
+        ),
+        actor=SYSTEM,
+        at=at(2),
+    )
+    assert year.groups_of("s02", date(2027, 1, 1)) == ["5a"]
+    assert year.groups_of("s03", SEP_1) == ["5b"]
+    assert not year.ever_in_year("s01")
+    assert year.memberships_of("s03") == {"5b": Membership(SEP_1, None)}
+
+
 def test_is_assigned_needs_teacher_group_and_subject_to_match() -> None:
     year = replay(synced_year())
     assert year.is_assigned("t-math", "5a", "math")
