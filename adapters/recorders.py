@@ -30,7 +30,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
-from adapters.sql import At, EventsTable, _PgCursor, array_literal, insert_many
+from adapters.sql import At, EventsTable, _PgCursor, array_literal, insert_many, uuid_text
 from adapters.store_waits import bound_waits, wait_left
 from adapters.write_gate import gate_for
 
@@ -461,7 +461,7 @@ class PostgresJournalRecorder(PostgresApplicationRecorder):
             curs.execute(self._lock_events, prepare=True)
             curs.execute(self._insert_columns, columns, prepare=True)
             if inline is not None and self.writer is not None:
-                at = [At(str(s.originator_id), s.originator_version) for s in stored_events]
+                at = [At(uuid_text(s.originator_id), s.originator_version) for s in stored_events]
                 with bound.conn.cursor(row_factory=tuple_row) as raw:
                     cur = _PgCursor(raw, self._events, defer=True)
                     self.writer.write(cur, stored_events, at, inline, bound.stored_heads())

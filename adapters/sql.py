@@ -8,6 +8,7 @@ position commit together.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -232,6 +233,13 @@ def empty_table(cur: Any, table: str) -> None:
         cur.execute(f"DELETE FROM {table}")
 
 
+@functools.lru_cache(maxsize=16_384)
+def uuid_text(value: UUID) -> str:
+    """`str(value)`, remembered: the write path and the projections name the same journals'
+    streams many times a second, and `UUID.__str__` formats the number each time."""
+    return str(value)
+
+
 def _element(value: Any) -> str:
     kind = type(value)
     if kind is int:
@@ -253,7 +261,23 @@ def array_literal(values: Sequence[Any]) -> str:
     """A PostgreSQL array literal (`{1,"a\\"b",NULL}`) for one column of rows, sent as text
     and cast (`?::text::bigint[]`): six times less CPU than psycopg's list dumper, which
     adapts each element in Python (4.5 µs a row of five columns). Elements: int, str (NUL
-    replaced, as `_scrub`), bytes (bytea), UUID, bool, None."""
+    replaced, as `_scrub`), bytes (bytea), UUID, bool, None.
+
+    A column of one type, the usual case (ids, versions, states), is written in one join
+    without a call per element: the same text, three to six times faster."""
+    kinds = set(map(type, values))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is int:
+            return "{" + ",".join(map(str, values)) + "}"
+        if kind is UUID:
+            return "{" + ",".join(map(uuid_text, values)) + "}"
+        if kind is bytes:  # bytea's hex format, its \ escaped
+            return '{"\\\\x' + '","\\\\x'.join([v.hex() for v in values]) + '"}'
+        if kind is str:
+            flat = "".join(values)
+            if '"' not in flat and "\\" not in flat and "\x00" not in flat:
+                return '{"' + '","'.join(values) + '"}'
     return "{" + ",".join(map(_element, values)) + "}"
 
 

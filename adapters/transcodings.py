@@ -3,7 +3,7 @@ and the library's JSON format parsed with orjson."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -21,6 +21,35 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+_LEAVES = frozenset({str, int, bool, type(None), date, datetime})
+
+
+def _plain(value: dict[Any, Any] | list[Any]) -> bool:
+    """Whether a document holds only what orjson writes as `json` does: the `_LEAVES` (by
+    exact type: no subclasses, no floats, no UUIDs), in dicts with str keys and lists."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            for each in item.values():
+                kind = type(each)
+                if kind is dict or kind is list:
+                    stack.append(each)
+                elif kind not in _LEAVES:
+                    return False
+        else:
+            for each in item:
+                kind = type(each)
+                if kind is dict or kind is list:
+                    stack.append(each)
+                elif kind not in _LEAVES:
+                    return False
+    return True
+
+
 class _Float(Exception):
     """A float in orjson's result: maybe an integer beyond 64 bits that orjson read as one."""
 
@@ -33,8 +62,22 @@ class JournalTranscoder(JSONTranscoder):
     otherwise (it reads an integer beyond 64 bits as a float, so any document with a float)
     goes to the library's own decoder: every stored event loads as it always did.
 
-    Encoding stays the library's: orjson writes UUIDs and datetimes itself, which would change
-    the stored JSON (and so every new event's hash input)."""
+    Encoding writes the library's bytes, byte for byte: orjson writes a document whose values
+    are all of the kinds it writes exactly as `json` does (str, int, bool, None, and dicts
+    with str keys and lists of them), with dates and datetimes handed to the library's
+    transcodings (`OPT_PASSTHROUGH_DATETIME`); a document holding anything else (a UUID,
+    which orjson would write as a bare string; a float, which it may write otherwise; an
+    integer beyond 64 bits) is written by the library's encoder."""
+
+    def encode(self, obj: Any) -> bytes:
+        if type(obj) is dict and _plain(obj):
+            try:
+                return orjson.dumps(
+                    obj, default=self._encode_obj, option=orjson.OPT_PASSTHROUGH_DATETIME
+                )
+            except orjson.JSONEncodeError:  # an integer beyond 64 bits
+                pass
+        return super().encode(obj)
 
     def decode(self, data: bytes) -> Any:
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from adapters.sql import Cursor, empty_table, insert_rows
+from adapters.sql import Cursor, empty_table, insert_rows, uuid_text
 from domain.journal import StudentJournal as J
 from domain.lessons import SubjectPage as P
 from domain.reference import AcademicYear as Y
@@ -235,7 +235,7 @@ class AuditTrail:
             empty_table(cur, table)
 
     def _owner(self, cur: Cursor, event: Any) -> dict[str, Any]:
-        stream = str(event.originator_id)
+        stream = uuid_text(event.originator_id)
         found = self._streams.get(stream)
         if found is None:
             cur.execute(
@@ -270,7 +270,7 @@ class AuditTrail:
         self._new_records = []
         rows = []
         for event, position in events:
-            stream = str(event.originator_id)
+            stream = uuid_text(event.originator_id)
             if event.originator_version == 1:
                 owner = {
                     "org_id": event.org_id,

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import orjson
 import structlog
 
-from adapters.sql import Cursor, empty_table, insert_many
+from adapters.sql import Cursor, empty_table, insert_many, uuid_text
 from domain.integrity import GENESIS, canonical, event_hash_of_canonical
 
 
@@ -138,7 +138,7 @@ class HashChain:
         is the event just before the batch is not read."""
         wanted: dict[str, int] = {}
         for n, _ in notifications:
-            stream = str(n.originator_id)
+            stream = uuid_text(n.originator_id)
             if stream not in wanted:
                 wanted[stream] = n.originator_version - 1
         heads: dict[str, Head] = {}
@@ -152,7 +152,7 @@ class HashChain:
         )
         rows = []
         for n, position in notifications:
-            stream = str(n.originator_id)
+            stream = uuid_text(n.originator_id)
             state_json, state = self.canonical_of(n)
             version = n.originator_version
             if version == 1:

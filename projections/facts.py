@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.sql import Cursor, empty_table, insert_rows
+from adapters.sql import Cursor, empty_table, insert_rows, uuid_text
 from domain.journal import StudentJournal, debt_status, notice_absence_id, notice_days
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear
@@ -179,7 +179,7 @@ class JournalFacts:
         self._open_rows = {}
 
     def _stream(self, cur: Cursor, event: Any) -> tuple[str, str, str | None, str | None]:
-        stream = str(event.originator_id)
+        stream = uuid_text(event.originator_id)
         owner = self._owners.get(stream)
         if owner is None:  # not opened in this batch (that would be cached): read it back
             cur.execute(

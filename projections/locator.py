@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.sql import Cursor, insert_many
+from adapters.sql import Cursor, insert_many, uuid_text
 from domain.journal import StudentJournal, notice_absence_id, notice_days
 from domain.lessons import SubjectPage
 
@@ -54,7 +54,7 @@ class RecordLocator:
     def apply_batch(self, cur: Cursor, events: list[tuple[Any, int]]) -> None:
         """One statement for a batch's records (a rebuild or replay passes hundreds)."""
         rows = [
-            (record_id, kind, str(event.originator_id), position)
+            (record_id, kind, uuid_text(event.originator_id), position)
             for event, position in events
             for record_id, kind in self.records(event)
         ]

@@ -80,3 +80,27 @@ def test_documents_orjson_refuses_still_load() -> None:
 def test_a_read_model_row_is_written_as_canonical_json(values: list[str | None]) -> None:
     """The archive's read-model checksums hash rows with orjson: the bytes of `canonical()`."""
     assert _row_json(values) == canonical(values)
+
+
+_plain_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.text(alphabet=st.characters(codec="utf-8"), max_size=16)  # control characters too
+    | st.sampled_from(["\x00", "\x7f", "\u2028", '"\\/', "\b\f\n\r\t\x1f"])
+    | st.dates()
+    | st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=5))])),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=st.dictionaries(st.text(max_size=8), _plain_values, max_size=8))
+def test_an_event_of_plain_values_is_written_by_orjson_as_the_library_writes_it(
+    document: dict[str, Any],
+) -> None:
+    # The fast path (orjson) is taken for such documents; its bytes are the library's.
+    assert OURS.encode(document) == LIBRARY.encode(document)
