@@ -34,3 +34,31 @@ def journal_id(org_id: str, year_id: str, student_id: str) -> UUID:
 @lru_cache(maxsize=16384)
 def subject_page_id(org_id: str, year_id: str, group_id: str, subject_id: str) -> UUID:
     return uuid5(NAMESPACE, f"page/{org_id}/{year_id}/{group_id}/{subject_id}")
+
+
+# Record ids that name their journal (marks and absences since issue 10): the kind's letter,
+# the journal's id and a random id, as hex — `/marks/{id}` and the like find the journal
+# without a lookup, and the write path stores no locator row for them. Older ids (bare
+# UUIDs) are found through the record locator, as before.
+RECORD_LETTERS = {"mark": "m", "absence": "a"}
+_NAMED_LENGTH = 65
+_HEX = frozenset("0123456789abcdef")
+
+
+def journal_record_id(kind: str, journal: UUID, unique: UUID) -> str:
+    """A new record id of that kind in that journal (`unique`: a random UUID)."""
+    return RECORD_LETTERS[kind] + journal.hex + unique.hex
+
+
+def journal_of_record(record_id: str, kind: str) -> UUID | None:
+    """The journal a record id of that kind names, or None (an older id, another kind's,
+    or not an id of ours)."""
+    letter = RECORD_LETTERS.get(kind)
+    if (
+        letter is None
+        or len(record_id) != _NAMED_LENGTH
+        or record_id[0] != letter
+        or not _HEX.issuperset(record_id[1:])
+    ):
+        return None
+    return UUID(hex=record_id[1:33])

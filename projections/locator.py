@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.sql import Cursor, insert_many, uuid_text
+from domain.ids import journal_of_record
 from domain.journal import StudentJournal, notice_absence_id, notice_days
 from domain.lessons import SubjectPage
 
@@ -32,11 +33,12 @@ class RecordLocator:
 
     @staticmethod
     def records(event: Any) -> list[tuple[str, str]]:
-        """(record id, kind) pairs an event creates."""
+        """(record id, kind) pairs an event creates that need a row: an id that names its
+        own journal (domain/ids.py `journal_record_id`) is found without one."""
         if isinstance(event, StudentJournal.MarkRecorded):
-            return [(event.mark_id, "mark")]
+            return _unless_named(event.mark_id, "mark", event.originator_id)
         if isinstance(event, StudentJournal.AbsenceRecorded):
-            return [(event.absence_id, "absence")]
+            return _unless_named(event.absence_id, "absence", event.originator_id)
         if isinstance(event, StudentJournal.AttestationRecorded):
             return [(event.attestation_id, "attestation")]
         if isinstance(event, SubjectPage.LessonRecorded):
@@ -78,3 +80,9 @@ class RecordLocator:
         )
         row = cur.fetchone()
         return str(row[0]) if row else None
+
+
+def _unless_named(record_id: str, kind: str, journal: Any) -> list[tuple[str, str]]:
+    if journal_of_record(record_id, kind) == journal:
+        return []
+    return [(record_id, kind)]

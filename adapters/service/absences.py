@@ -40,7 +40,7 @@ class AbsenceUseCases(MarkUseCases):
             reason=reason,
             allow_curator=True,
         )
-        absence_id = self.new_id()
+        absence_id = self.new_record_id("absence", actor.org_id, year.year_id, student_id)
 
         def command(journal: StudentJournal) -> None:
             journal.record_absence(

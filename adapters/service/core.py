@@ -51,6 +51,7 @@ from domain import ids
 from domain.actors import Actor, Role
 from domain.base import Audited
 from domain.errors import OutsideAcademicYear, RecordNotFound, RuleViolation
+from domain.ids import journal_of_record, journal_record_id
 from domain.journal import StudentJournal
 from domain.lessons import SubjectPage
 from domain.reference import AcademicYear, Organisation, Person
@@ -652,8 +653,17 @@ class JournalCore(Application[UUID]):
     def read_journal(self, journal_uuid: UUID) -> StudentJournal | None:
         return self.read(journal_uuid, StudentJournal)
 
+    def new_record_id(self, kind: str, org_id: str, year_id: str, student_id: str) -> str:
+        """A new mark's or absence's id, naming the student's journal (domain/ids.py)."""
+        return journal_record_id(kind, ids.journal_id(org_id, year_id, student_id), random_uuid())
+
     def locate(self, record_id: str, kind: str, actor: Actor) -> UUID:
-        """The stream holding a record, within the actor's organisation, or not found."""
+        """The stream holding a record, within the actor's organisation, or not found. An id
+        that names its journal is not looked up (whether it holds the record is for the
+        caller to see: `located_journal`)."""
+        named = journal_of_record(record_id, kind)
+        if named is not None:
+            return named
         with self.db.read() as cur:
             stream = RecordLocator.find(cur, record_id, kind)
         if stream is None:
@@ -663,6 +673,10 @@ class JournalCore(Application[UUID]):
     def located_journal(self, record_id: str, kind: str, actor: Actor) -> StudentJournal:
         journal = self.read_journal(self.locate(record_id, kind, actor))
         if journal is None or journal.org_id != actor.org_id:
+            raise RecordNotFound("Запись не найдена")
+        # An id that names a journal without the record (made up, or not yet stored) is not
+        # found before anything else is told (a closed year, say) — as an unknown id is.
+        if journal_of_record(record_id, kind) is not None and not _holds(journal, record_id, kind):
             raise RecordNotFound("Запись не найдена")
         return journal
 
@@ -1018,6 +1032,11 @@ class _Collected(ProcessingEvent[UUID]):
             elif obj is not None:
                 super().collect_events(obj)
         self.saved_kwargs.update(kwargs)
+
+
+def _holds(journal: StudentJournal, record_id: str, kind: str) -> bool:
+    """Whether the journal holds a record of that kind (ids that name their journal)."""
+    return record_id in (journal.marks if kind == "mark" else journal.absences)
 
 
 def mutate_all(aggregate: Any, events: Any) -> Any:

@@ -102,7 +102,15 @@ class EntryUseCases(AbsenceUseCases):
             plan.append((kind, index, item, acting, late))
         if errors:
             raise EntriesRefused(errors)
-        new_ids = {(kind, index): self.new_id() for kind, index, *_ in plan}
+        new_ids = {
+            (kind, index): self.new_record_id(
+                "mark" if kind == "marks" else "absence",
+                actor.org_id,
+                year.year_id,
+                item.student_id,
+            )
+            for kind, index, item, *_ in plan
+        }
         now = self.clock.now()
 
         def command(journals: dict[str, StudentJournal]) -> None:

@@ -111,7 +111,7 @@ class MarkUseCases(JournalCore):
             lesson_no=lesson_no,
             reason=reason,
         )
-        mark_id = self.new_id()
+        mark_id = self.new_record_id("mark", actor.org_id, year.year_id, student_id)
 
         def command(journal: StudentJournal) -> None:
             journal.record_mark(
